@@ -1,0 +1,287 @@
+"""Domain objects: what a subscriber, a stored like and a page of likes from X are.
+
+Plain dataclasses, so every layer above the store and the X client can be tested without either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from shared.errors import InvalidUsername
+
+# What X allows for a handle. ASCII classes on purpose: `\w` would accept look-alikes such as Cyrillic letters.
+USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
+
+
+def normalize_username(raw: object) -> str:
+    """The canonical (lowercased) form of a username, or InvalidUsername with a message a person can act on."""
+    if not isinstance(raw, str):
+        raise InvalidUsername("username must be a string")
+    name = raw.strip().removeprefix("@")
+    if not name:
+        raise InvalidUsername("username is empty")
+    if len(name) > 15:
+        raise InvalidUsername("username is longer than 15 characters, the most X allows")
+    if not USERNAME_RE.fullmatch(name):
+        raise InvalidUsername("username may contain only the letters A-Z, digits and underscores")
+    return name.lower()
+
+
+class SubscriberStatus(StrEnum):
+    """Where a subscriber's sync stands, in words the page and the CLI show as they are."""
+
+    PENDING = "pending"  # subscribed, first sync not run yet
+    SYNCING = "syncing"  # a walk through X's likes is under way (more pages to fetch)
+    READY = "ready"  # everything X lets us reach is stored
+    RATE_LIMITED = "rate_limited"  # waiting for X's rate-limit window (next_sync_at is X's reset time)
+    USAGE_CAPPED = "usage_capped"  # the app's post-read budget (ours or X's) is spent for now
+    FORBIDDEN = "forbidden"  # X will not give these likes with the configured credentials
+    NOT_FOUND = "not_found"  # X knows no such user
+    ERROR = "error"  # the last sync failed; SQS retries it
+    DELETING = "deleting"  # unsubscribed; its likes are being removed
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    username: str
+    name: str
+    profile_image_url: str | None = None
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """A t.co link in a post's text and where it really goes."""
+
+    url: str
+    expanded_url: str
+    display_url: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Media:
+    media_key: str
+    type: str  # photo | video | animated_gif
+    url: str | None = None
+    preview_image_url: str | None = None
+    alt_text: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Post:
+    """Everything needed to render a liked post without asking X again."""
+
+    id: str
+    text: str
+    author: Author | None
+    created_at: str | None = None
+    lang: str | None = None
+    links: tuple[Link, ...] = ()
+    media: tuple[Media, ...] = ()
+
+    @property
+    def url(self) -> str:
+        handle = self.author.username if self.author else "i"
+        return f"https://x.com/{handle}/status/{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "url": self.url,
+            "created_at": self.created_at,
+            "lang": self.lang,
+            "author": None
+            if self.author is None
+            else {
+                "id": self.author.id,
+                "username": self.author.username,
+                "name": self.author.name,
+                "profile_image_url": self.author.profile_image_url,
+                "verified": self.author.verified,
+            },
+            "links": [
+                {
+                    "url": link.url,
+                    "expanded_url": link.expanded_url,
+                    "display_url": link.display_url,
+                    "start": link.start,
+                    "end": link.end,
+                }
+                for link in self.links
+            ],
+            "media": [
+                {
+                    "media_key": m.media_key,
+                    "type": m.type,
+                    "url": m.url,
+                    "preview_image_url": m.preview_image_url,
+                    "alt_text": m.alt_text,
+                    "width": m.width,
+                    "height": m.height,
+                }
+                for m in self.media
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Post:
+        author = data.get("author")
+        return cls(
+            id=str(data["id"]),
+            text=str(data.get("text", "")),
+            author=None
+            if not author
+            else Author(
+                id=str(author["id"]),
+                username=str(author["username"]),
+                name=str(author.get("name") or author["username"]),
+                profile_image_url=author.get("profile_image_url"),
+                verified=bool(author.get("verified", False)),
+            ),
+            created_at=data.get("created_at"),
+            lang=data.get("lang"),
+            links=tuple(
+                Link(
+                    url=str(link["url"]),
+                    expanded_url=str(link["expanded_url"]),
+                    display_url=str(link["display_url"]),
+                    start=int(link["start"]),
+                    end=int(link["end"]),
+                )
+                for link in data.get("links") or ()
+            ),
+            media=tuple(
+                Media(
+                    media_key=str(m["media_key"]),
+                    type=str(m["type"]),
+                    url=m.get("url"),
+                    preview_image_url=m.get("preview_image_url"),
+                    alt_text=m.get("alt_text"),
+                    width=m.get("width"),
+                    height=m.get("height"),
+                )
+                for m in data.get("media") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class StoredLike:
+    """A like as the table holds it: the post, its slot, where it came from and when we first saw it."""
+
+    slot: int
+    post: Post
+    source: str  # "api" | "archive"
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Walk:
+    """An unfinished walk through X's likes list, persisted so a crash or a rate limit resumes it exactly.
+
+    `base` is like_count when the walk began: a post already stored in a slot >= base was stored by this
+    same walk (before a crash), so it is skipped; one in a slot < base is older territory, and the walk stops.
+    `token` is the pagination token of the next page; None means the top of the list.
+    """
+
+    base: int
+    token: str | None
+    page_size: int
+
+
+@dataclass
+class Subscriber:
+    username: str  # lowercased
+    display_username: str  # as the person typed it (or as X spells it, once known)
+    status: SubscriberStatus
+    created_at: datetime
+    like_count: int = 0
+    x_user_id: str | None = None
+    walk: Walk | None = None
+    history_complete: bool = False  # reached the end of what X's API returns at least once
+    next_sync_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
+    sync_count: int = 0
+    posts_read: int = 0  # posts X billed us for, for this subscriber, all time
+    x_requests: int = 0
+    version: int = 0  # bumped by every write, for optimistic concurrency
+
+    def public_json(self) -> dict[str, Any]:
+        """What the api shows about a subscription: no ids or cursors a visitor has no use for."""
+        return {
+            "username": self.display_username,
+            "status": self.status.value,
+            "like_count": self.like_count,
+            "history_complete": self.history_complete,
+            "created_at": _iso(self.created_at),
+            "last_sync_at": _iso(self.last_sync_at),
+            "next_sync_at": _iso(self.next_sync_at),
+            "last_error": self.last_error,
+        }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """X's x-rate-limit-* headers from one response."""
+
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
+@dataclass(frozen=True)
+class XUser:
+    id: str
+    username: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LikesPage:
+    posts: tuple[Post, ...]
+    next_token: str | None
+    rate: RateLimit
+    # Partial errors X returned with the page (deleted or protected posts): counted, never fatal.
+    skipped: int = 0
+    result_count: int = 0
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """The body of one fetch-queue message."""
+
+    username: str
+    reason: str = "schedule"  # schedule | subscribe | manual | redrive
+    action: str = "sync"  # sync | purge
+
+    def to_json(self) -> dict[str, str]:
+        return {"username": self.username, "reason": self.reason, "action": self.action}
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What one sync did, for the log line and the metrics."""
+
+    username: str
+    status: SubscriberStatus
+    new_likes: int = 0
+    pages: int = 0
+    posts_read: int = 0
+    deferred_until: datetime | None = None
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)

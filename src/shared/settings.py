@@ -1,0 +1,70 @@
+"""Configuration, read from the environment once per cold start into one immutable object.
+
+Nothing here runs at import time: handlers call `Settings.from_env()` on their first invocation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_X_API_BASE_URL = "https://api.x.com"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed: the function cannot start, and says which one."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    queue_url: str
+    region: str
+    x_api_base_url: str = DEFAULT_X_API_BASE_URL
+    x_credentials_parameter: str | None = None  # only the worker is given (and allowed to read) it
+    sync_interval_minutes: int = 60
+    daily_read_budget: int = 2000  # posts per UTC day, all subscribers together
+    # A message in flight "owns" its subscriber this long: the fetcher will not enqueue it again meanwhile.
+    lease_seconds: int = 3600
+    pick_count_cache_seconds: float = 5.0
+    aws_endpoint_url: str | None = None  # set by the offline stack (moto); unset on AWS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        base_url = env.get("X_API_BASE_URL", "").strip() or DEFAULT_X_API_BASE_URL
+        if not base_url.startswith(("https://", "http://")):
+            raise SettingsError(f"X_API_BASE_URL must be an http(s) URL, got {base_url!r}")
+        return cls(
+            table_name=_required(env, "TABLE_NAME"),
+            queue_url=env.get("FETCH_QUEUE_URL", ""),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            x_api_base_url=base_url.rstrip("/"),
+            x_credentials_parameter=env.get("X_CREDENTIALS_PARAMETER") or None,
+            sync_interval_minutes=_int(env, "SYNC_INTERVAL_MINUTES", 60, minimum=1),
+            daily_read_budget=_int(env, "X_DAILY_READ_BUDGET", 2000, minimum=0),
+            lease_seconds=_int(env, "SYNC_LEASE_SECONDS", 3600, minimum=60),
+            pick_count_cache_seconds=float(_int(env, "PICK_COUNT_CACHE_SECONDS", 5, minimum=0)),
+            aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value

@@ -1,0 +1,311 @@
+"""The X API as the domain needs it: who a username is, and one page of a user's likes.
+
+tweepy makes the requests (user-context auth, its exceptions); an adapter on its session points it at the
+base URL from settings (tweepy's host is fixed), re-signs OAuth 1.0a requests for that URL and bounds every
+request with a timeout. Responses are read raw, so the x-rate-limit-* headers are ours too. Never
+`wait_on_rate_limit`: sleeping until X's reset inside a Lambda bills the whole wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth1
+
+from shared.errors import (
+    XError,
+    XForbidden,
+    XInvalidCursor,
+    XRateLimited,
+    XUnavailable,
+    XUsageCapped,
+    XUserNotFound,
+)
+from shared.models import Author, LikesPage, Link, Media, Post, RateLimit, XUser
+
+TWEEPY_HOST = "https://api.twitter.com"
+MIN_PAGE, MAX_PAGE = 5, 100  # liked_tweets max_results bounds
+USAGE_CAPPED = "https://api.twitter.com/2/problems/usage-capped"
+INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
+
+TWEET_FIELDS = ["created_at", "author_id", "lang", "entities", "attachments", "note_tweet"]
+EXPANSIONS = ["author_id", "attachments.media_keys"]
+USER_FIELDS = ["name", "username", "profile_image_url", "verified"]
+MEDIA_FIELDS = ["type", "url", "preview_image_url", "alt_text", "width", "height"]
+
+# tweepy logs whole requests, Authorization header included, at DEBUG: keep it above that, always.
+logging.getLogger("tweepy").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class XCredentials:
+    """User-context credentials: OAuth 1.0a keys, or an OAuth 2.0 user access token as `bearer_token`."""
+
+    consumer_key: str | None = field(default=None, repr=False)
+    consumer_secret: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    access_token_secret: str | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+
+    @property
+    def oauth1(self) -> bool:
+        return all((self.consumer_key, self.consumer_secret, self.access_token, self.access_token_secret))
+
+    @classmethod
+    def from_json(cls, raw: str) -> XCredentials:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValueError("the X credentials parameter is not JSON") from None
+        if not isinstance(data, dict):
+            raise ValueError("the X credentials parameter must be a JSON object")
+        creds = cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v})
+        if not creds.oauth1 and not creds.bearer_token:
+            raise ValueError(
+                "the X credentials parameter needs consumer_key, consumer_secret, access_token and "
+                "access_token_secret (OAuth 1.0a), or bearer_token (an OAuth 2.0 user token)"
+            )
+        return creds
+
+
+class XApi(Protocol):
+    """What the sync needs from X; the real client and test fakes both provide it."""
+
+    def user_by_username(self, username: str) -> XUser: ...
+
+    def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage: ...
+
+
+class _BaseUrlAdapter(HTTPAdapter):
+    """Sends tweepy's api.twitter.com requests to the configured base URL, signed for that URL."""
+
+    def __init__(self, base_url: str, oauth1: OAuth1 | None, timeout: float) -> None:
+        super().__init__(max_retries=0)
+        self._base_url = base_url.rstrip("/")
+        self._oauth1 = oauth1
+        self._timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = request.url or ""
+        if url.startswith(TWEEPY_HOST):
+            request.url = self._base_url + url[len(TWEEPY_HOST) :]
+            if self._oauth1 is not None:
+                request = self._oauth1(request)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)
+
+
+class XClient:
+    """tweepy pointed at `base_url`, answering in domain objects and domain errors."""
+
+    def __init__(self, credentials: XCredentials, base_url: str, *, timeout: float = 10.0) -> None:
+        self._user_auth = credentials.oauth1
+        self._client = tweepy.Client(
+            bearer_token=credentials.bearer_token,
+            consumer_key=credentials.consumer_key,
+            consumer_secret=credentials.consumer_secret,
+            access_token=credentials.access_token,
+            access_token_secret=credentials.access_token_secret,
+            return_type=requests.Response,
+            wait_on_rate_limit=False,
+        )
+        oauth1 = None
+        if credentials.oauth1:
+            oauth1 = OAuth1(
+                credentials.consumer_key,
+                credentials.consumer_secret,
+                credentials.access_token,
+                credentials.access_token_secret,
+            )
+        adapter = _BaseUrlAdapter(base_url, oauth1, timeout)
+        self._client.session.mount(TWEEPY_HOST, adapter)
+
+    def user_by_username(self, username: str) -> XUser:
+        response = self._call("user", lambda: self._client.get_user(username=username, user_auth=self._user_auth))
+        body = _json(response)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise XUserNotFound(_problem_detail(body) or f"X knows no user @{username}")
+        return XUser(id=str(data["id"]), username=str(data["username"]), name=str(data.get("name", "")))
+
+    def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
+        size = max(MIN_PAGE, min(MAX_PAGE, max_results))
+        params: dict[str, Any] = {
+            "max_results": size,
+            "tweet_fields": TWEET_FIELDS,
+            "expansions": EXPANSIONS,
+            "user_fields": USER_FIELDS,
+            "media_fields": MEDIA_FIELDS,
+        }
+        if pagination_token:
+            params["pagination_token"] = pagination_token
+        response = self._call(
+            "likes",
+            lambda: self._client.get_liked_tweets(user_id, user_auth=self._user_auth, **params),
+            cursor=pagination_token,
+        )
+        return parse_likes_page(_json(response), rate_limit(response.headers))
+
+    def _call(self, what: str, request: Any, cursor: str | None = None) -> requests.Response:
+        try:
+            response: requests.Response = request()
+        except tweepy.TooManyRequests as exc:
+            raise _too_many(exc) from None
+        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+            raise XForbidden(_exc_detail(exc) or "X refused the request with these credentials") from None
+        except tweepy.NotFound as exc:
+            if what == "user":
+                raise XUserNotFound(_exc_detail(exc) or "X knows no such user") from None
+            raise XForbidden(_exc_detail(exc) or "X has no likes for this user") from None
+        except tweepy.BadRequest as exc:
+            detail = _exc_detail(exc) or "X rejected the request"
+            if cursor and "pagination_token" in detail:
+                raise XInvalidCursor(detail) from None
+            raise XUnavailable(f"X answered 400: {detail}") from None
+        except tweepy.TwitterServerError as exc:
+            raise XUnavailable(f"X answered {exc.response.status_code}") from None
+        except tweepy.HTTPException as exc:
+            raise XUnavailable(f"X answered {exc.response.status_code}") from None
+        except requests.RequestException as exc:
+            raise XUnavailable(f"X did not answer: {type(exc).__name__}") from None
+        return response
+
+
+def rate_limit(headers: Mapping[str, str]) -> RateLimit:
+    def number(name: str) -> int | None:
+        try:
+            return int(headers[name])
+        except (KeyError, ValueError):
+            return None
+
+    reset = number("x-rate-limit-reset")
+    return RateLimit(
+        limit=number("x-rate-limit-limit"),
+        remaining=number("x-rate-limit-remaining"),
+        reset_at=None if reset is None else datetime.fromtimestamp(reset, UTC),
+    )
+
+
+def parse_likes_page(body: Mapping[str, Any], rate: RateLimit) -> LikesPage:
+    """One liked_tweets response (as X's OpenAPI spec shapes it) → domain posts, long-form text included."""
+    includes = body.get("includes") or {}
+    users = {str(u["id"]): u for u in includes.get("users") or [] if isinstance(u, dict) and "id" in u}
+    media = {str(m["media_key"]): m for m in includes.get("media") or [] if isinstance(m, dict) and "media_key" in m}
+    posts: list[Post] = []
+    for tweet in body.get("data") or []:
+        if isinstance(tweet, dict) and "id" in tweet:
+            posts.append(_post(tweet, users, media))
+    meta = body.get("meta") or {}
+    return LikesPage(
+        posts=tuple(posts),
+        next_token=meta.get("next_token") or None,
+        rate=rate,
+        skipped=len(body.get("errors") or []),
+        result_count=int(meta.get("result_count", len(posts))),
+    )
+
+
+def _post(tweet: Mapping[str, Any], users: Mapping[str, Any], media: Mapping[str, Any]) -> Post:
+    note = tweet.get("note_tweet") or {}
+    # A long-form post's full text is in note_tweet; `text` holds only its first 280 characters.
+    text = note.get("text") or tweet.get("text") or ""
+    entities = (note.get("entities") if note.get("text") else None) or tweet.get("entities") or {}
+    author_data = users.get(str(tweet.get("author_id")))
+    author = None
+    if author_data:
+        author = Author(
+            id=str(author_data["id"]),
+            username=str(author_data.get("username", "")),
+            name=str(author_data.get("name") or author_data.get("username", "")),
+            profile_image_url=author_data.get("profile_image_url"),
+            verified=bool(author_data.get("verified", False)),
+        )
+    links = tuple(
+        Link(
+            url=str(u.get("url", "")),
+            expanded_url=str(u.get("expanded_url") or u.get("url", "")),
+            display_url=str(u.get("display_url") or u.get("expanded_url") or u.get("url", "")),
+            start=int(u.get("start", 0)),
+            end=int(u.get("end", 0)),
+        )
+        for u in entities.get("urls") or []
+        if isinstance(u, dict)
+    )
+    attached = tuple(
+        Media(
+            media_key=key,
+            type=str(m.get("type", "photo")),
+            url=m.get("url"),
+            preview_image_url=m.get("preview_image_url"),
+            alt_text=m.get("alt_text"),
+            width=m.get("width"),
+            height=m.get("height"),
+        )
+        for key in (tweet.get("attachments") or {}).get("media_keys") or []
+        if (m := media.get(str(key)))
+    )
+    return Post(
+        id=str(tweet["id"]),
+        text=str(text),
+        author=author,
+        created_at=tweet.get("created_at"),
+        lang=tweet.get("lang"),
+        links=links,
+        media=attached,
+    )
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise XUnavailable(f"X sent a body that is not JSON (HTTP {response.status_code})") from None
+    if not isinstance(body, dict):
+        raise XUnavailable("X sent a JSON body that is not an object")
+    return body
+
+
+def _too_many(exc: tweepy.TooManyRequests) -> XError:
+    response = exc.response
+    rate = rate_limit(response.headers)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    problem = body.get("type") if isinstance(body, dict) else None
+    if problem == USAGE_CAPPED:
+        reset = rate.reset_at or _next_utc_midnight()
+        return XUsageCapped(reset, _problem_detail(body) or "X's usage cap is reached")
+    reset = rate.reset_at or datetime.now(UTC) + timedelta(minutes=15)
+    return XRateLimited(reset, "X's rate limit is reached")
+
+
+def _next_utc_midnight() -> datetime:
+    now = datetime.now(UTC)
+    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _exc_detail(exc: tweepy.HTTPException) -> str:
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return ""
+    return _problem_detail(body) if isinstance(body, dict) else ""
+
+
+def _problem_detail(body: Mapping[str, Any]) -> str:
+    if body.get("detail"):
+        return str(body["detail"])
+    for error in body.get("errors") or []:
+        if isinstance(error, dict) and (error.get("detail") or error.get("message")):
+            return str(error.get("detail") or error.get("message"))
+    return str(body.get("title") or "")
