@@ -221,18 +221,18 @@ class Store:
             raise
         return _subscriber(item)
 
-    def retry_now(self, username: str, now: datetime, lease_until: datetime) -> Subscriber | None:
-        """Re-arm a subscriber that X refused or that failed, when someone asks for it again."""
-        item = ProfileItem(pk=subscriber_pk(username), sk=PROFILE_SK)
+    def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None:
+        """Re-arm a subscriber that X refused or that failed, once per change (concurrent asks enqueue once)."""
+        item = ProfileItem(pk=subscriber_pk(sub.username), sk=PROFILE_SK)
         try:
             item.update(
                 actions=[
+                    ProfileItem.status.set(SubscriberStatus.PENDING.value),
                     ProfileItem.next_sync_at.set(epoch(lease_until)),
+                    ProfileItem.last_error.remove(),
                     ProfileItem.version.add(1),
                 ],
-                condition=ProfileItem.pk.exists()
-                & (ProfileItem.status != SubscriberStatus.DELETING.value)
-                & (ProfileItem.next_sync_at <= epoch(lease_until)),
+                condition=ProfileItem.version == sub.version,
             )
         except UpdateError as exc:
             if _condition_failed(exc):

@@ -1,0 +1,167 @@
+"""Write the sample events in events/: one per function and per route, bad requests included.
+
+They have the shapes AWS delivers (and `sam local generate-event` produces): API Gateway HTTP API payload
+format 2.0 on the deployed `prod` stage, SQS records, an EventBridge "Scheduled Event". Tests load them with
+`tests.events.load_event(name)`; `sam local invoke -e events/<name>.json` takes them as they are.
+Run again after changing this file: `python scripts/make_events.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent / "events"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+API_ID = "a1b2c3d4e5"
+STAGE = "prod"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:random-likes-fetch"
+TIME, EPOCH_MS = "28/Nov/2026:12:00:00 +0000", 1795867200000
+
+
+def http(
+    method: str, route: str, path: str, *, body: str | None = None, query: str = "", **params: str
+) -> dict[str, Any]:
+    headers = {
+        "accept": "application/json",
+        "content-length": str(len(body or "")),
+        "host": f"{API_ID}.execute-api.{REGION}.amazonaws.com",
+        "user-agent": "curl/8.5.0",
+        "x-amzn-trace-id": "Root=1-6748a3c0-0a1b2c3d4e5f60718293a4b5",
+        "x-forwarded-for": "203.0.113.10",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    }
+    if body is not None:
+        headers["content-type"] = "application/json"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": f"/{STAGE}{path}",
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": API_ID,
+            "domainName": f"{API_ID}.execute-api.{REGION}.amazonaws.com",
+            "domainPrefix": API_ID,
+            "http": {
+                "method": method,
+                "path": f"/{STAGE}{path}",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": "curl/8.5.0",
+            },
+            "requestId": "Cw1XJhyRoAMEPYw=",
+            "routeKey": f"{method} {route}",
+            "stage": STAGE,
+            "time": TIME,
+            "timeEpoch": EPOCH_MS,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&"))
+    if params:
+        event["pathParameters"] = params
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def sqs(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"059f36b4-87a3-44ab-83d2-66197{index:07d}",
+                "receiptHandle": f"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a{index}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795867200000",
+                    "SenderId": "AROAEXAMPLEROLEID:random-likes-FetcherFunction",
+                    "ApproximateFirstReceiveTimestamp": "1795867200100",
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": QUEUE_ARN,
+                "awsRegion": REGION,
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+SUBS, ONE, RANDOM = "/api/subscriptions", "/api/subscriptions/{username}", "/api/subscriptions/{username}/likes/random"
+
+EVENTS: dict[str, dict[str, Any]] = {
+    "fetcher-scheduled": {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-28T12:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/random-likes-FetcherFunctionSchedule-1A2B3C4D5E6F"],
+        "detail": {},
+    },
+    "worker-sync": sqs(json.dumps({"username": "demo", "reason": "schedule", "action": "sync"})),
+    "worker-batch": sqs(
+        json.dumps({"username": "demo", "reason": "schedule", "action": "sync"}),
+        json.dumps({"username": "bigfan", "reason": "subscribe", "action": "sync"}),
+    ),
+    "worker-purge": sqs(json.dumps({"username": "demo", "reason": "unsubscribe", "action": "purge"})),
+    "worker-malformed": sqs("this is not json"),
+    "worker-bad-username": sqs(json.dumps({"username": "<script>", "action": "sync"})),
+    "api-subscribe": http("POST", SUBS, SUBS, body=json.dumps({"username": "demo"})),
+    "api-subscribe-at-sign": http("POST", SUBS, SUBS, body=json.dumps({"username": "@Demo"})),
+    "api-subscribe-too-long": http("POST", SUBS, SUBS, body=json.dumps({"username": "a" * 16})),
+    "api-subscribe-illegal-chars": http("POST", SUBS, SUBS, body=json.dumps({"username": "demo-user!"})),
+    "api-subscribe-empty-username": http("POST", SUBS, SUBS, body=json.dumps({"username": ""})),
+    # Cyrillic a (U+0430) in place of the Latin one: looks like "admin", is not a username X allows.
+    "api-subscribe-lookalike": http(
+        "POST", SUBS, SUBS, body=json.dumps({"username": "\u0430dmin"}, ensure_ascii=False)
+    ),
+    "api-subscribe-fullwidth": http(
+        "POST", SUBS, SUBS, body=json.dumps({"username": "\uff44\uff45\uff4d\uff4f"}, ensure_ascii=False)
+    ),
+    "api-subscribe-number": http("POST", SUBS, SUBS, body=json.dumps({"username": 12345})),
+    "api-subscribe-missing-username": http("POST", SUBS, SUBS, body=json.dumps({"user": "demo"})),
+    "api-subscribe-not-json": http("POST", SUBS, SUBS, body="username=demo"),
+    "api-subscribe-array": http("POST", SUBS, SUBS, body='["demo"]'),
+    "api-subscribe-no-body": http("POST", SUBS, SUBS),
+    "api-subscribe-huge-body": http("POST", SUBS, SUBS, body=json.dumps({"username": "demo", "pad": "x" * 20000})),
+    "api-get-subscription": http("GET", ONE, "/api/subscriptions/demo", username="demo"),
+    "api-get-subscription-invalid": http("GET", ONE, "/api/subscriptions/not%20valid", username="not valid"),
+    "api-delete-subscription": http("DELETE", ONE, "/api/subscriptions/demo", username="demo"),
+    "api-random-like": http("GET", RANDOM, "/api/subscriptions/demo/likes/random", username="demo"),
+    "api-random-like-deck": http(
+        "GET", RANDOM, "/api/subscriptions/demo/likes/random", query="deck=8675309&draw=3", username="demo"
+    ),
+    "api-random-like-bad-deck": http(
+        "GET", RANDOM, "/api/subscriptions/demo/likes/random", query="deck=abc&draw=1", username="demo"
+    ),
+    "api-random-like-invalid": http("GET", RANDOM, "/api/subscriptions/%D0%B0dmin/likes/random", username="\u0430dmin"),
+    "api-openapi": http("GET", "/api/openapi.json", "/api/openapi.json"),
+    "api-page": http("GET", "/", "/"),
+    "api-asset": http("GET", "/assets/{name}", "/assets/app.js", name="app.js"),
+    "api-asset-traversal": http("GET", "/assets/{name}", "/assets/..%2Fapi%2Fapp.py", name="../api/app.py"),
+}
+
+
+def main() -> None:
+    ROOT.mkdir(exist_ok=True)
+    for old in ROOT.glob("*.json"):
+        old.unlink()
+    for name, event in EVENTS.items():
+        (ROOT / f"{name}.json").write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(EVENTS)} events to {ROOT}")
+
+
+if __name__ == "__main__":
+    main()

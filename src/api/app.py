@@ -1,0 +1,225 @@
+"""The HTTP API: subscriptions, random picks, the OpenAPI document and the page. It never calls X.
+
+Routes parse and validate, call one domain function and shape the response; domain errors become HTTP
+statuses in one place (`_domain_error`), and nothing a client sends can turn into a 5xx or a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api import web
+from shared.clock import SystemClock
+from shared.deck import MAX_DECK
+from shared.errors import (
+    BeingDeleted,
+    DomainError,
+    InvalidRequest,
+    InvalidUsername,
+    NothingStoredYet,
+    NotSubscribed,
+)
+from shared.models import normalize_username
+from shared.pick import Draw, Picker
+from shared.settings import Settings
+from shared.store import Store
+from shared.subscriptions import subscribe, subscription, unsubscribe
+from shared.sync_queue import SqsSyncQueue
+
+MAX_BODY_BYTES = 1024  # {"username": "..."} fits in far less
+JSON = "application/json"
+NO_STORE = {"Cache-Control": "no-store"}
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+# Routes without a business metric are the common case; Powertools would warn about each of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    store: Store
+    queue: SqsSyncQueue
+    picker: Picker
+    clock: SystemClock
+
+
+@cache
+def runtime() -> Runtime:
+    """Built on the first invocation of a cold start (not at import), then kept while the container is warm."""
+    settings = Settings.from_env()
+    store = Store(settings.table_name, settings.region, settings.aws_endpoint_url)
+    return Runtime(
+        settings=settings,
+        store=store,
+        queue=SqsSyncQueue(settings.queue_url, settings.region, settings.aws_endpoint_url),
+        picker=Picker(store, cache_seconds=settings.pick_count_cache_seconds),
+        clock=SystemClock(),
+    )
+
+
+# --- routes ------------------------------------------------------------------------------------------------
+
+
+@app.post("/api/subscriptions")
+def post_subscription() -> Response[str]:
+    body = _json_body()
+    if "username" not in body:
+        raise InvalidRequest('the body must be a JSON object with a "username"')
+    rt = runtime()
+    sub, created = subscribe(
+        body["username"],
+        store=rt.store,
+        queue=rt.queue,
+        clock=rt.clock,
+        lease=timedelta(seconds=rt.settings.lease_seconds),
+    )
+    metrics.add_metric(name="Subscriptions" if created else "Resubscriptions", unit=MetricUnit.Count, value=1)
+    return _json(202, {"subscription": sub.public_json(), "created": created})
+
+
+@app.get("/api/subscriptions/<username>")
+def get_subscription(username: str) -> Response[str]:
+    sub = subscription(username, store=runtime().store)
+    return _json(200, {"subscription": sub.public_json()})
+
+
+@app.delete("/api/subscriptions/<username>")
+def delete_subscription(username: str) -> Response[str]:
+    rt = runtime()
+    unsubscribe(username, store=rt.store, queue=rt.queue)
+    return Response(status_code=204, content_type=JSON, body="", headers=NO_STORE)
+
+
+@app.get("/api/subscriptions/<username>/likes/random")
+def random_like(username: str) -> Response[str]:
+    name = normalize_username(username)
+    pick = runtime().picker.pick(name, _draw())
+    metrics.add_metric(name="Picks", unit=MetricUnit.Count, value=1)
+    like = pick.like
+    return _json(
+        200,
+        {
+            "username": name,
+            "like_count": pick.like_count,
+            "post": like.post.to_json(),
+            "liked": {"source": like.source, "first_seen_at": like.first_seen_at.isoformat()},
+        },
+    )
+
+
+@app.get("/api/openapi.json")
+def openapi() -> Response[str]:
+    return Response(200, JSON, web.openapi_document(), headers={"Cache-Control": "max-age=300"})
+
+
+@app.get("/")
+def page() -> Response[str]:
+    asset = web.asset("index.html")
+    return Response(200, asset.content_type, asset.body, headers=web.page_headers(asset))
+
+
+@app.get("/assets/<name>")
+def page_asset(name: str) -> Response[str]:
+    asset = web.asset(name)
+    return Response(200, asset.content_type, asset.body, headers=web.page_headers(asset))
+
+
+# --- input -------------------------------------------------------------------------------------------------
+
+
+def _json_body() -> dict[str, Any]:
+    event = app.current_event
+    raw = event.decoded_body or ""
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise _TooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        raise InvalidRequest('the body is empty; send {"username": "..."}')
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise InvalidRequest("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest('the body must be a JSON object with a "username"')
+    return body
+
+
+def _draw() -> Draw | None:
+    params = app.current_event.query_string_parameters or {}
+    if "deck" not in params and "draw" not in params:
+        return None
+    try:
+        deck, draw = int(params.get("deck", "")), int(params.get("draw", ""))
+    except ValueError:
+        raise InvalidRequest("deck and draw must both be whole numbers") from None
+    if not (0 <= deck <= MAX_DECK and 0 <= draw <= MAX_DECK):
+        raise InvalidRequest(f"deck and draw must be between 0 and {MAX_DECK}")
+    return Draw(deck=deck, draw=draw)
+
+
+class _TooLarge(InvalidRequest):
+    code = "body_too_large"
+
+
+# --- errors: each domain error mapped to a status here, and only here -------------------------------------
+
+_STATUS: dict[type[DomainError], int] = {
+    _TooLarge: 413,
+    InvalidUsername: 400,
+    InvalidRequest: 400,
+    NotSubscribed: 404,
+    NothingStoredYet: 409,
+    BeingDeleted: 409,
+    web.AssetNotFound: 404,
+}
+
+
+@app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+def _domain_error(exc: DomainError) -> Response[str]:
+    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
+    error: dict[str, Any] = {"code": exc.code, "message": str(exc)}
+    if isinstance(exc, NothingStoredYet):
+        error["status"] = exc.status
+    if status >= 500:
+        logger.exception("unmapped domain error")
+        error = {"code": "internal_error", "message": "something went wrong on our side; try again"}
+    return _json(status, {"error": error})
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def _unexpected(exc: Exception) -> Response[str]:
+    logger.exception("unhandled error")
+    return _json(500, {"error": {"code": "internal_error", "message": "something went wrong on our side; try again"}})
+
+
+@app.not_found
+def _no_route(exc: Exception) -> Response[str]:
+    return _json(404, {"error": {"code": "not_found", "message": "no such route"}})
+
+
+def _json(status: int, payload: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(payload), headers=NO_STORE)
+
+
+# --- the handler -------------------------------------------------------------------------------------------
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,321 @@
+"""Sync one subscriber's likes from X into the table: the worker's one job.
+
+A sync walks X's likes list (newest liked first) page by page and appends what is new. The walk is persisted
+after every page (`Walk`: its base count and the next pagination token), so a rate limit, a timeout or a
+crash resumes exactly where it stopped and never re-reads what is stored. A walk from the top stops at the
+first post stored before it began; a walk resumed from a token first finishes, then one from the top catches
+likes made meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shared.budget import ReadBudget
+from shared.clock import Clock
+from shared.errors import (
+    ConcurrentUpdate,
+    XForbidden,
+    XInvalidCursor,
+    XRateLimited,
+    XUsageCapped,
+    XUserNotFound,
+)
+from shared.models import Post, Subscriber, SubscriberStatus, SyncOutcome, Walk, XUser
+from shared.x_client import MAX_PAGE, MIN_PAGE, XApi
+
+log = logging.getLogger(__name__)
+
+
+class SyncStore(Protocol):
+    def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None: ...
+
+    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
+
+    def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber: ...
+
+    def known_posts(self, username: str, post_ids: Sequence[str]) -> dict[str, int]: ...
+
+    def append_likes(
+        self,
+        sub: Subscriber,
+        posts: Sequence[Post],
+        *,
+        now: datetime,
+        walk: Walk,
+        next_walk: Walk | None,
+        history_complete: bool,
+        posts_read: int,
+        x_requests: int,
+        status: SubscriberStatus,
+    ) -> Subscriber: ...
+
+    def finish_sync(
+        self,
+        username: str,
+        *,
+        status: SubscriberStatus,
+        now: datetime,
+        next_sync_at: datetime,
+        last_error: str | None,
+    ) -> Subscriber | None: ...
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    interval: timedelta = timedelta(minutes=60)
+    lease: timedelta = timedelta(hours=1)
+    first_page: int = MIN_PAGE  # an incremental sync usually finds a few new likes: ask for few (billed per post)
+    backfill_page: int = MAX_PAGE
+    max_pages: int = 40  # per sync; the rest waits for the next one (the walk is saved)
+    min_seconds_left: float = 10.0  # stop paging when the invocation has less than this left
+    refused_retry: timedelta = timedelta(hours=24)  # X refused (403/404): try again once a day, not in a loop
+    lock_for: timedelta = timedelta(minutes=15)
+    conflict_retries: int = 2
+
+
+@dataclass
+class _Progress:
+    pages: int = 0
+    new_likes: int = 0
+    posts_read: int = 0
+    finished: bool = False
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def classify_page(posts: Sequence[Post], known: Mapping[str, int], base: int) -> tuple[list[Post], bool]:
+    """Split a page into the posts to store and whether the walk has reached likes stored before it began.
+
+    A known post in a slot >= base was stored by this same walk (a retried page): skip it and go on.
+    A known post in a slot < base is older territory: everything after it is stored already.
+    """
+    new: list[Post] = []
+    seen: set[str] = set()
+    for post in posts:
+        if post.id in seen:
+            continue
+        seen.add(post.id)
+        slot = known.get(post.id)
+        if slot is None:
+            new.append(post)
+        elif slot < base:
+            return new, True
+    return new, False
+
+
+def next_page_size(current: int, all_new: bool) -> int:
+    """Grow a page only while every post on it was new: each post read is billed."""
+    return min(MAX_PAGE, current * 2) if all_new else current
+
+
+def sync_subscriber(
+    username: str,
+    *,
+    store: SyncStore,
+    x: XApi,
+    budget: ReadBudget,
+    clock: Clock,
+    policy: SyncPolicy,
+    seconds_left: Callable[[], float],
+) -> SyncOutcome:
+    """Sync one subscriber; X's refusals and limits become statuses, only transient failures raise."""
+    now = clock.now()
+    sub = store.acquire(username, now, policy.lock_for)
+    if sub is None:
+        current = store.get_subscriber(username)
+        state = "gone" if current is None or current.status is SubscriberStatus.DELETING else "locked"
+        log.info("sync skipped", extra={"username": username, "reason": state})
+        status = SubscriberStatus.DELETING if current is None else current.status
+        return SyncOutcome(username, status, detail=f"skipped: {state}")
+
+    progress = _Progress()
+    try:
+        if sub.x_user_id is None:
+            user: XUser = x.user_by_username(sub.username)
+            sub = store.set_x_user(sub, user.id, user.username)
+        _walk(
+            sub,
+            sub.x_user_id or "",
+            store=store,
+            x=x,
+            budget=budget,
+            clock=clock,
+            policy=policy,
+            seconds_left=seconds_left,
+            p=progress,
+        )
+    except (XRateLimited, XUsageCapped, XForbidden, XUserNotFound) as exc:
+        if isinstance(exc, XRateLimited):
+            budget.rate_limited(exc.reset_at)
+        status, retry_at, message = _refusal(exc, clock.now(), policy)
+        return _finish(store, clock, username, status, retry_at, message, progress)
+    except Exception as exc:
+        # Transient (X 5xx, a timeout, DynamoDB): record it, release the lock and let SQS retry the message.
+        # The lease keeps the fetcher from enqueueing a second copy while this one waits to be retried.
+        try:
+            _finish(
+                store, clock, username, SubscriberStatus.ERROR, clock.now() + policy.lease, _describe(exc), progress
+            )
+        except Exception:
+            log.exception("could not record the failed sync", extra={"username": username})
+        raise
+
+    if progress.finished:
+        return _finish(store, clock, username, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
+    # Out of time or pages, not of likes: due again at once, the fetcher's next run picks it up.
+    return _finish(store, clock, username, SubscriberStatus.SYNCING, clock.now(), None, progress)
+
+
+def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[SubscriberStatus, datetime, str]:
+    """X said no (for now): the status to show, when to try again, and why."""
+    if isinstance(exc, XRateLimited):
+        return SubscriberStatus.RATE_LIMITED, exc.reset_at, str(exc)
+    if isinstance(exc, XUsageCapped):
+        return SubscriberStatus.USAGE_CAPPED, exc.reset_at, str(exc)
+    if isinstance(exc, XForbidden):
+        message = f"X will not give these likes with the configured credentials: {exc}"
+        return SubscriberStatus.FORBIDDEN, now + policy.refused_retry, message
+    return SubscriberStatus.NOT_FOUND, now + policy.refused_retry, str(exc)
+
+
+def _walk(
+    sub: Subscriber,
+    user_id: str,
+    *,
+    store: SyncStore,
+    x: XApi,
+    budget: ReadBudget,
+    clock: Clock,
+    policy: SyncPolicy,
+    seconds_left: Callable[[], float],
+    p: _Progress,
+) -> None:
+    resumed = sub.walk is not None
+    walk = sub.walk or _head_walk(sub, policy)
+    conflicts = 0
+    while True:
+        if p.pages >= policy.max_pages or seconds_left() < policy.min_seconds_left:
+            log.info(
+                "sync paused",
+                extra={"username": sub.username, "pages": p.pages, "seconds_left": round(seconds_left(), 1)},
+            )
+            return
+        size = budget.before_request(walk.page_size)
+        try:
+            page = x.liked_posts(user_id, max_results=size, pagination_token=walk.token)
+        except XInvalidCursor:
+            if walk.token is None:
+                raise
+            # The base still tells ours from older likes, so restarting from the top loses nothing.
+            log.warning("pagination token refused; walking again from the top", extra={"username": sub.username})
+            walk = Walk(base=walk.base, token=None, page_size=policy.backfill_page)
+            p.extra["cursor_restarts"] = p.extra.get("cursor_restarts", 0) + 1
+            continue
+        budget.after_response(page.rate, len(page.posts))
+        p.pages += 1
+        p.posts_read += len(page.posts)
+
+        known = store.known_posts(sub.username, [post.id for post in page.posts])
+        new, reached_known = classify_page(page.posts, known, walk.base)
+        ended = reached_known or page.next_token is None
+        next_walk = None
+        if not ended:
+            all_new = len(new) == len(page.posts)
+            next_walk = Walk(walk.base, page.next_token, next_page_size(walk.page_size, all_new))
+        try:
+            sub = store.append_likes(
+                sub,
+                new,
+                now=clock.now(),
+                walk=walk,
+                next_walk=next_walk,
+                history_complete=sub.history_complete or (page.next_token is None and not reached_known),
+                posts_read=len(page.posts),
+                x_requests=1,
+                status=SubscriberStatus.SYNCING,
+            )
+        except ConcurrentUpdate:
+            conflicts += 1
+            if conflicts > policy.conflict_retries:
+                raise
+            fresh = store.get_subscriber(sub.username, consistent=True)
+            if fresh is None:
+                raise
+            log.warning("storing a page conflicted; re-reading it", extra={"username": sub.username})
+            sub = fresh
+            walk = sub.walk or walk
+            continue
+        p.new_likes += len(new)
+        log.info(
+            "page stored",
+            extra={
+                "username": sub.username,
+                "read": len(page.posts),
+                "new": len(new),
+                "skipped_by_x": page.skipped,
+                "like_count": sub.like_count,
+                "more": next_walk is not None,
+            },
+        )
+        if next_walk is not None:
+            walk = next_walk
+            continue
+        if resumed:
+            # The resumed walk is done; now catch whatever was liked while it was under way.
+            resumed = False
+            walk = _head_walk(sub, policy)
+            continue
+        p.finished = True
+        return
+
+
+def _head_walk(sub: Subscriber, policy: SyncPolicy) -> Walk:
+    size = policy.first_page if sub.like_count > 0 else policy.backfill_page
+    return Walk(base=sub.like_count, token=None, page_size=size)
+
+
+def _finish(
+    store: SyncStore,
+    clock: Clock,
+    username: str,
+    status: SubscriberStatus,
+    next_sync_at: datetime,
+    error: str | None,
+    p: _Progress,
+) -> SyncOutcome:
+    sub = store.finish_sync(username, status=status, now=clock.now(), next_sync_at=next_sync_at, last_error=error)
+    outcome = SyncOutcome(
+        username=username,
+        status=status,
+        new_likes=p.new_likes,
+        pages=p.pages,
+        posts_read=p.posts_read,
+        deferred_until=next_sync_at if status in _DEFERRED else None,
+        detail=error or "",
+        extra={**p.extra, "like_count": sub.like_count if sub else 0},
+    )
+    log.info(
+        "sync finished",
+        extra={
+            "username": username,
+            "status": status.value,
+            "new_likes": p.new_likes,
+            "pages": p.pages,
+            "posts_read": p.posts_read,
+            "next_sync_at": next_sync_at.isoformat(),
+            "error": error,
+        },
+    )
+    return outcome
+
+
+_DEFERRED = {SubscriberStatus.RATE_LIMITED, SubscriberStatus.USAGE_CAPPED}
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]

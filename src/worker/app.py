@@ -1,0 +1,153 @@
+"""The SQS worker: each message names one subscriber to sync (or purge); failures go back to the queue alone.
+
+Powertools' BatchProcessor reports exactly the failed messageIds (ReportBatchItemFailures), so one bad record
+never sends its batch-mates back. X's 429s and refusals are not failures: they become subscriber statuses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.budget import ReadBudget
+from shared.clock import SystemClock
+from shared.errors import MalformedMessage
+from shared.models import SubscriberStatus, SyncOutcome, SyncRequest, normalize_username
+from shared.purge import purge_subscriber
+from shared.settings import Settings, SettingsError
+from shared.store import Store
+from shared.sync import SyncPolicy, sync_subscriber
+from shared.x_client import XClient, XCredentials
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    store: Store
+    budget: ReadBudget
+    clock: SystemClock
+    policy: SyncPolicy
+
+
+@cache
+def runtime() -> Runtime:
+    settings = Settings.from_env()
+    store = Store(settings.table_name, settings.region, settings.aws_endpoint_url)
+    clock = SystemClock()
+    copy_config_to_registered_loggers(source_logger=logger, include={"shared"})
+    return Runtime(
+        settings=settings,
+        store=store,
+        budget=ReadBudget(store, clock, settings.daily_read_budget),
+        clock=clock,
+        policy=SyncPolicy(
+            interval=timedelta(minutes=settings.sync_interval_minutes),
+            lease=timedelta(seconds=settings.lease_seconds),
+        ),
+    )
+
+
+@cache
+def _x_client(raw_credentials: str, base_url: str) -> XClient:
+    return XClient(XCredentials.from_json(raw_credentials), base_url)
+
+
+def x_client(settings: Settings) -> XClient:
+    if not settings.x_credentials_parameter:
+        raise SettingsError("X_CREDENTIALS_PARAMETER is not set")
+    raw: str = parameters.get_parameter(settings.x_credentials_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
+    return _x_client(raw, settings.x_api_base_url)
+
+
+def parse_request(body: str) -> SyncRequest:
+    """A message body as the fetcher and the api send it; anything else is poison, said plainly."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise MalformedMessage("message body is not JSON") from None
+    if not isinstance(data, dict) or "username" not in data:
+        raise MalformedMessage('message body must be a JSON object with a "username"')
+    action = data.get("action", "sync")
+    if action not in {"sync", "purge"}:
+        raise MalformedMessage(f"unknown action {str(action)[:20]!r}")
+    try:
+        username = normalize_username(data["username"])
+    except ValueError as exc:
+        raise MalformedMessage(f"bad username in message: {exc}") from None
+    return SyncRequest(username=username, reason=str(data.get("reason", "schedule"))[:20], action=action)
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    try:
+        request = parse_request(record.body)
+    except MalformedMessage as exc:
+        logger.error(
+            "malformed message; it will reach the DLQ after maxReceiveCount",
+            extra={"message_id": record.message_id, "reason": str(exc), "receive_count": _receives(record)},
+        )
+        raise
+    rt = runtime()
+
+    def seconds_left() -> float:
+        return lambda_context.get_remaining_time_in_millis() / 1000
+
+    logger.append_keys(username=request.username, message_id=record.message_id)
+    try:
+        if request.action == "purge":
+            purge_subscriber(request.username, store=rt.store, seconds_left=seconds_left)
+            return
+        outcome = sync_subscriber(
+            request.username,
+            store=rt.store,
+            x=x_client(rt.settings),
+            budget=rt.budget,
+            clock=rt.clock,
+            policy=SyncPolicy(
+                interval=rt.policy.interval,
+                lease=rt.policy.lease,
+                lock_for=timedelta(seconds=seconds_left() + 30),
+            ),
+            seconds_left=seconds_left,
+        )
+        _count(outcome)
+    finally:
+        logger.remove_keys(["username", "message_id"])
+
+
+def _count(outcome: SyncOutcome) -> None:
+    metrics.add_metric(name="LikesStored", unit=MetricUnit.Count, value=outcome.new_likes)
+    metrics.add_metric(name="PostsRead", unit=MetricUnit.Count, value=outcome.posts_read)
+    metrics.add_metric(name="LikesPagesFetched", unit=MetricUnit.Count, value=outcome.pages)
+    if outcome.status in {SubscriberStatus.RATE_LIMITED, SubscriberStatus.USAGE_CAPPED}:
+        metrics.add_metric(name="SyncsDeferred", unit=MetricUnit.Count, value=1)
+    if outcome.status in {SubscriberStatus.FORBIDDEN, SubscriberStatus.NOT_FOUND}:
+        metrics.add_metric(name="SyncsRefused", unit=MetricUnit.Count, value=1)
+
+
+def _receives(record: SQSRecord) -> int:
+    return int(record.attributes.approximate_receive_count or 0)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,81 @@
+"""Integration fixtures: one moto server per session, the template's resources in it, a Store on top."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client
+from shared.store import Store
+from tests.support.aws import moto_server, provision_stack
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stack(aws_endpoint: str) -> Iterator[StackResources]:
+    """The template's table and queues, and the environment a deployed function would see.
+
+    Handlers read their settings from the environment once per cold start, as on Lambda: this sets it
+    once for the session (one stack for all tests; each test uses its own usernames).
+    """
+    resources = provision_stack(aws_endpoint, "random-likes-test")
+    env = {
+        **resources.function_env(),
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "RandomLikesTest",
+        "PICK_COUNT_CACHE_SECONDS": "0",
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield resources
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def store(stack: StackResources, aws_endpoint: str) -> Store:
+    return Store(stack.table_name, REGION, aws_endpoint)
+
+
+@pytest.fixture
+def username() -> str:
+    """A username no other test uses, so tests share the stack without sharing state."""
+    return f"user{next(_names)}"
+
+
+@pytest.fixture
+def sqs(aws_endpoint: str) -> object:
+    return client("sqs", aws_endpoint)
+
+
+@pytest.fixture
+def drain(sqs: object, stack: StackResources) -> Iterator[None]:
+    """Start and end a test with an empty fetch queue (the queue is shared by the session)."""
+
+    def purge() -> None:
+        sqs.purge_queue(QueueUrl=stack.queue_url)  # type: ignore[attr-defined]
+        sqs.purge_queue(QueueUrl=stack.dlq_url)  # type: ignore[attr-defined]
+
+    purge()
+    yield
+    purge()

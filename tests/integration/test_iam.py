@@ -1,0 +1,127 @@
+"""Least privilege, held against the SAM-transformed template: docs/permissions.md is the expected table.
+
+The template is transformed offline with aws-sam-translator (what CloudFormation would receive), every
+role statement and every AWS::Lambda::Permission is reduced to a readable row, and the rows must equal the
+tables in docs/permissions.md exactly — no more, no less.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.template import translated
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+FUNCTIONS = ("FetcherFunction", "WorkerFunction", "ApiFunction")
+
+
+def readable(value: Any) -> str:
+    """A resource or source ARN as the doc writes it: logical ids instead of intrinsics."""
+    if isinstance(value, str):
+        return value
+    if "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    if "Ref" in value:
+        return str(value["Ref"])
+    if "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        text, names = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
+        for name, ref in names.items():
+            replacement = "*" if ref == "*" else readable(ref)
+            text = text.replace("${" + name + "}", replacement)
+        text = re.sub(r"\$\{(\w+)\.Arn\}", r"\1", text)
+        return re.sub(r"^arn:\$\{AWS::Partition\}:[a-z-]+:\$\{AWS::Region\}:\$\{AWS::AccountId\}:", "", text)
+    raise AssertionError(f"unexpected intrinsic {value}")
+
+
+def doc_table(heading: str) -> set[tuple[str, ...]]:
+    """The rows of the first table under `heading` in docs/permissions.md."""
+    lines = DOC.read_text(encoding="utf-8").split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start + 2 :]:  # after the header and its |---| line, until the table ends
+        if not line.startswith("|"):
+            break
+        table.append(tuple(cell.strip() for cell in line.strip("|").split("|")))
+    return set(table)
+
+
+@pytest.fixture(scope="module")
+def resources() -> dict[str, Any]:
+    return translated()["Resources"]
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return list(action) if isinstance(action, list) else [action]
+
+
+def role_of(resources: dict[str, Any], function: str) -> dict[str, Any]:
+    role = resources[function]["Properties"]["Role"]
+    return resources[readable(role)]
+
+
+def test_every_role_grants_exactly_the_documented_actions(resources: dict[str, Any]) -> None:
+    actual = set()
+    for function in FUNCTIONS:
+        role = role_of(resources, function)
+        assert not role["Properties"].get("ManagedPolicyArns"), f"{function}: managed policies grant too much"
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow"
+                actual.add((function, ", ".join(actions_of(statement)), readable(statement["Resource"])))
+    expected = {row for row in doc_table("## Execution roles")}
+    assert actual == expected
+
+
+def test_each_push_permission_is_scoped_to_its_own_source_and_the_worker_has_none(
+    resources: dict[str, Any],
+) -> None:
+    actual = set()
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Lambda::Permission":
+            continue
+        props = resource["Properties"]
+        assert props["Action"] == "lambda:InvokeFunction"
+        function = readable(props["FunctionName"])
+        source = readable(props["SourceArn"]).replace("execute-api:", "")
+        if function == "FetcherFunction":
+            source += " (the schedule's own rule)"
+        actual.add((function, props["Principal"], source))
+    assert actual == doc_table("### Resource-based policies")
+    assert not any(function == "WorkerFunction" for function, _, _ in actual)
+
+
+def test_the_worker_polls_exactly_the_fetch_queue_in_pull_mode(resources: dict[str, Any]) -> None:
+    mappings = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert len(mappings) == 1
+    mapping = mappings[0]["Properties"]
+    assert readable(mapping["FunctionName"]) == "WorkerFunction"
+    assert readable(mapping["EventSourceArn"]) == "FetchQueue"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+    poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    for function in FUNCTIONS:
+        for policy in role_of(resources, function)["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = set(actions_of(statement))
+                if actions & poll:
+                    assert function == "WorkerFunction"
+                    assert actions == poll
+                    assert readable(statement["Resource"]) == "FetchQueue"
+
+
+def test_only_the_worker_may_read_the_x_credentials(resources: dict[str, Any]) -> None:
+    readers = {
+        function
+        for function in FUNCTIONS
+        for policy in role_of(resources, function)["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if any(action.startswith(("ssm:", "secretsmanager:", "kms:")) for action in actions_of(statement))
+    }
+    assert readers == {"WorkerFunction"}

@@ -1,0 +1,244 @@
+"""The sync on moto's DynamoDB: every like stored exactly once, whatever crashes, retries and limits do.
+
+X here is the in-memory FakeX, so a fault lands on an exact request; the real X client over HTTP is tested
+against the simulator elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.budget import ReadBudget
+from shared.models import Post, SubscriberStatus
+from shared.store import Store
+from shared.sync import SyncPolicy, sync_subscriber
+from tests.support.fake_x import FakeX, ManualClock, make_post
+
+POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
+
+
+class Crash(BaseException):
+    """A process that dies: no except clause of the sync sees it, nothing is cleaned up."""
+
+
+class CrashingStore(Store):
+    """The real store, killed just before its n-th transaction (a page, or a 49-like chunk of one)."""
+
+    def __init__(self, inner: Store, crash_before_transaction: int) -> None:
+        super().__init__(inner.table_name, "us-east-1", inner._connection.host)
+        self.transactions = 0
+        self.crash_at = crash_before_transaction
+
+    def _transact(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        self.transactions += 1
+        if self.transactions == self.crash_at:
+            raise Crash
+        super()._transact(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def subscribe(store: Store, username: str, clock: ManualClock) -> None:
+    store.create_subscriber(username, username, clock.now(), clock.now())
+
+
+def run(store: Store, x: FakeX, clock: ManualClock, username: str, daily_budget: int = 0) -> SubscriberStatus:
+    outcome = sync_subscriber(
+        username,
+        store=store,
+        x=x,
+        budget=ReadBudget(store, clock, daily_budget),
+        clock=clock,
+        policy=POLICY,
+        seconds_left=lambda: 60.0,
+    )
+    return outcome.status
+
+
+def assert_exactly(store: Store, username: str, posts: Sequence[Post]) -> None:
+    """Dense slots 0..n-1, each post once, like_count == n."""
+    stored = store.all_post_ids(username)
+    sub = store.get_subscriber(username, consistent=True)
+    assert sub is not None
+    assert [slot for slot, _ in stored] == list(range(len(posts)))
+    assert sorted(pid for _, pid in stored) == sorted(p.id for p in posts)
+    assert sub.like_count == len(posts)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(autouse=True)
+def open_rate_window(store: Store) -> None:
+    """X's rate-limit window is app-wide state: each test starts with it open."""
+    store.save_rate_window("liked_tweets", None, None)
+
+
+def fake_x(username: str, likes: int) -> FakeX:
+    x = FakeX([make_post(n) for n in range(likes)])
+    x.user = type(x.user)(id="1001", username=username, name=username)
+    return x
+
+
+def test_a_first_sync_stores_every_like_once_and_is_ready(store: Store, username: str, clock: ManualClock) -> None:
+    x = fake_x(username, 250)
+    subscribe(store, username, clock)
+
+    assert run(store, x, clock, username) is SubscriberStatus.READY
+
+    assert_exactly(store, username, x.likes)
+    sub = store.get_subscriber(username)
+    assert sub is not None
+    assert sub.history_complete
+    assert sub.walk is None
+    assert sub.next_sync_at == clock.now() + POLICY.interval
+    assert [size for size, _ in x.requests] == [100, 100, 100]
+
+
+def test_the_same_message_twice_changes_nothing(store: Store, username: str, clock: ManualClock) -> None:
+    x = fake_x(username, 120)
+    subscribe(store, username, clock)
+    run(store, x, clock, username)
+
+    run(store, x, clock, username)  # SQS delivered it again
+
+    assert_exactly(store, username, x.likes)
+    assert x.requests[-1] == (5, None), "an incremental sync starts with a small page"
+
+
+def test_new_likes_are_appended_and_the_walk_stops_at_known_ones(
+    store: Store, username: str, clock: ManualClock
+) -> None:
+    x = fake_x(username, 40)
+    subscribe(store, username, clock)
+    run(store, x, clock, username)
+    for n in range(1000, 1012):
+        x.like(make_post(n))
+    before = len(x.requests)
+
+    run(store, x, clock, username)
+
+    assert_exactly(store, username, x.likes)
+    assert [size for size, _ in x.requests[before:]] == [5, 10], "pages grow only while every post is new"
+
+
+@pytest.mark.parametrize("crash_at", [2, 3, 4])
+def test_a_crash_between_pages_or_chunks_leaves_no_gap_and_no_duplicate(
+    store: Store, username: str, clock: ManualClock, crash_at: int
+) -> None:
+    # 230 likes = pages of 100, 100, 30; a 100-post page takes three transactions (49 + 49 + 2).
+    x = fake_x(username, 230)
+    subscribe(store, username, clock)
+    crashing = CrashingStore(store, crash_before_transaction=crash_at)
+    with pytest.raises(Crash):
+        run(crashing, x, clock, username)
+
+    clock.advance(minutes=10)  # the dead sync's lock expires; SQS redelivers the message
+    assert run(store, x, clock, username) is SubscriberStatus.READY
+
+    assert_exactly(store, username, x.likes)
+
+
+def test_likes_made_during_an_interrupted_backfill_are_caught_after_it(
+    store: Store, username: str, clock: ManualClock
+) -> None:
+    x = fake_x(username, 300)
+    x.rate_limit_after = 2
+    subscribe(store, username, clock)
+    assert run(store, x, clock, username) is SubscriberStatus.RATE_LIMITED
+    for n in range(2000, 2007):
+        x.like(make_post(n))
+    x.rate_limit_after = None
+    clock.current = x.reset_at
+
+    assert run(store, x, clock, username) is SubscriberStatus.READY
+
+    assert_exactly(store, username, x.likes)
+
+
+def test_a_rate_limit_defers_to_x_reset_and_fails_nothing(store: Store, username: str, clock: ManualClock) -> None:
+    x = fake_x(username, 300)
+    x.rate_limit_after = 1
+    subscribe(store, username, clock)
+
+    status = run(store, x, clock, username)
+
+    sub = store.get_subscriber(username)
+    assert status is SubscriberStatus.RATE_LIMITED
+    assert sub is not None
+    assert sub.next_sync_at == x.reset_at
+    assert sub.like_count == 100
+    assert sub.walk is not None
+    assert sub.walk.token is not None
+    assert store.rate_window("liked_tweets").remaining == 0
+
+
+def test_a_refusal_from_x_is_a_status_retried_daily_not_a_loop(store: Store, username: str, clock: ManualClock) -> None:
+    x = fake_x(username, 10)
+    x.forbidden = True
+    subscribe(store, username, clock)
+
+    status = run(store, x, clock, username)
+
+    sub = store.get_subscriber(username)
+    assert status is SubscriberStatus.FORBIDDEN
+    assert sub is not None
+    assert sub.next_sync_at == clock.now() + timedelta(hours=24)
+    assert sub.last_error
+    assert "will not give these likes" in sub.last_error
+
+
+def test_an_unknown_x_user_is_not_found(store: Store, username: str, clock: ManualClock) -> None:
+    x = fake_x("somebodyelse", 10)
+    subscribe(store, username, clock)
+
+    assert run(store, x, clock, username) is SubscriberStatus.NOT_FOUND
+
+
+def test_a_5xx_fails_the_record_keeps_what_is_stored_and_releases_the_lock(
+    store: Store, username: str, clock: ManualClock
+) -> None:
+    x = fake_x(username, 250)
+    x.fail_on = {2}
+    subscribe(store, username, clock)
+
+    with pytest.raises(Exception, match="503"):
+        run(store, x, clock, username)
+    sub = store.get_subscriber(username)
+    assert sub is not None
+    assert sub.status is SubscriberStatus.ERROR
+    assert sub.like_count == 100
+
+    assert run(store, x, clock, username) is SubscriberStatus.READY  # the retry, at once: no lock left behind
+    assert_exactly(store, username, x.likes)
+
+
+def test_the_depth_cap_ends_the_history(store: Store, username: str, clock: ManualClock) -> None:
+    x = fake_x(username, 150)
+    x.depth_cap = 120
+    subscribe(store, username, clock)
+
+    run(store, x, clock, username)
+
+    assert_exactly(store, username, x.likes[:120])
+
+
+def test_the_daily_read_budget_stops_a_backfill_until_utc_midnight(
+    store: Store, username: str, clock: ManualClock
+) -> None:
+    x = fake_x(username, 500)
+    clock.current = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)  # a day of its own: usage is counted per UTC day
+    subscribe(store, username, clock)
+
+    status = run(store, x, clock, username, daily_budget=150)
+
+    sub = store.get_subscriber(username)
+    assert status is SubscriberStatus.USAGE_CAPPED
+    assert [size for size, _ in x.requests] == [100, 50], "the last page shrinks to what the budget has left"
+    assert sub is not None
+    assert sub.like_count == 150
+    assert sub.next_sync_at == datetime(2031, 3, 5, tzinfo=UTC)
+    assert store.usage("2031-03-04").posts_read == 150
