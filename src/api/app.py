@@ -6,6 +6,7 @@ statuses in one place (`_domain_error`), and nothing a client sends can turn int
 
 from __future__ import annotations
 
+import binascii
 import json
 import warnings
 from dataclasses import dataclass
@@ -41,9 +42,10 @@ MAX_BODY_BYTES = 1024  # {"username": "..."} fits in far less
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store"}
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# The function's identity is code, not configuration: named here, not read from the environment.
+logger = Logger(service="api")
+tracer = Tracer(service="api")
+metrics = Metrics(namespace="RandomLikes", service="api")
 app = APIGatewayHttpResolver()
 # Routes without a business metric are the common case; Powertools would warn about each of them.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -143,8 +145,10 @@ def page_asset(name: str) -> Response[str]:
 
 
 def _json_body() -> dict[str, Any]:
-    event = app.current_event
-    raw = event.decoded_body or ""
+    try:
+        raw = app.current_event.decoded_body or ""
+    except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+        raise InvalidRequest("the body must be UTF-8 JSON") from None
     if len(raw.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise _TooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
     if not raw.strip():

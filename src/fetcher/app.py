@@ -18,9 +18,10 @@ from shared.settings import Settings
 from shared.store import Store
 from shared.sync_queue import SqsSyncQueue
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# The function's identity is code, not configuration: named here, not read from the environment.
+logger = Logger(service="fetcher")
+tracer = Tracer(service="fetcher")
+metrics = Metrics(namespace="RandomLikes", service="fetcher")
 
 
 @dataclass(frozen=True)

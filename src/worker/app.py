@@ -31,9 +31,10 @@ from shared.store import Store
 from shared.sync import SyncPolicy, sync_subscriber
 from shared.x_client import XClient, XCredentials
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# The function's identity is code, not configuration: named here, not read from the environment.
+logger = Logger(service="worker")
+tracer = Tracer(service="worker")
+metrics = Metrics(namespace="RandomLikes", service="worker")
 processor = BatchProcessor(event_type=EventType.SQS)
 CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
 

@@ -1,0 +1,239 @@
+"""The api handler, invoked with the sample events of events/ against moto: the contract of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from api.app import handler
+from local.context import LocalLambdaContext
+from local.provision import StackResources
+from shared.models import Post
+from shared.store import Store
+from tests.support.events import http_event, load_event
+from tests.support.fake_x import ManualClock, make_post
+
+Invoke = Callable[[dict[str, Any]], tuple[int, dict[str, str], Any]]
+
+
+@pytest.fixture
+def invoke(stack: StackResources) -> Invoke:
+    def call(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        response = handler(event, LocalLambdaContext("random-likes-ApiFunction", 10))
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        body = response.get("body") or ""
+        parsed = json.loads(body) if headers.get("content-type", "").startswith("application/json") and body else body
+        return response["statusCode"], headers, parsed
+
+    return call
+
+
+def store_likes(store: Store, username: str, posts: list[Post]) -> None:
+    clock = ManualClock()
+    sub = store.get_subscriber(username, consistent=True)
+    if sub is None:
+        sub, _ = store.create_subscriber(username, username, clock.now(), clock.now())
+    from shared.models import SubscriberStatus, Walk  # noqa: PLC0415
+
+    store.append_likes(
+        sub,
+        posts,
+        now=clock.now(),
+        walk=Walk(sub.like_count, None, 100),
+        next_walk=None,
+        history_complete=True,
+        posts_read=len(posts),
+        x_requests=1,
+        status=SubscriberStatus.READY,
+    )
+
+
+def subscribe_event(username: str) -> dict[str, Any]:
+    return http_event("api-subscribe", body=json.dumps({"username": username}))
+
+
+@pytest.mark.usefixtures("drain")
+def test_subscribing_creates_a_pending_subscription_and_enqueues_its_first_sync(
+    invoke: Invoke, username: str, sqs: Any, stack: StackResources
+) -> None:
+    status, _, body = invoke(subscribe_event(username.upper()))
+
+    assert status == 202
+    assert body["created"] is True
+    assert body["subscription"]["username"] == username.upper()
+    assert body["subscription"]["status"] == "pending"
+    messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in messages] == [
+        {"username": username, "reason": "subscribe", "action": "sync"}
+    ]
+
+
+@pytest.mark.usefixtures("drain")
+def test_subscribing_twice_is_idempotent_and_enqueues_once(
+    invoke: Invoke, username: str, sqs: Any, stack: StackResources
+) -> None:
+    invoke(subscribe_event(username))
+    status, _, body = invoke(subscribe_event(f"@{username}"))
+
+    assert status == 202
+    assert body["created"] is False
+    messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert len(messages) == 1
+
+
+def test_the_sample_subscribe_event_works_as_sam_local_would_send_it(invoke: Invoke) -> None:
+    status, _, body = invoke(load_event("api-subscribe"))
+    assert status == 202
+    assert body["subscription"]["username"].lower() == "demo"
+
+
+def test_a_subscription_shows_its_status_and_count(invoke: Invoke, username: str, store: Store) -> None:
+    store_likes(store, username, [make_post(n) for n in range(3)])
+
+    status, headers, body = invoke(http_event("api-get-subscription", username=username))
+
+    assert status == 200
+    assert body["subscription"]["like_count"] == 3
+    assert body["subscription"]["status"] == "ready"
+    assert headers["cache-control"] == "no-store"
+
+
+def test_an_unknown_subscription_is_404(invoke: Invoke, username: str) -> None:
+    status, _, body = invoke(http_event("api-get-subscription", username=username))
+    assert status == 404
+    assert body["error"]["code"] == "not_subscribed"
+
+
+def test_a_random_pick_returns_a_stored_post(invoke: Invoke, username: str, store: Store) -> None:
+    posts = [make_post(n) for n in range(5)]
+    store_likes(store, username, posts)
+
+    status, _, body = invoke(http_event("api-random-like", username=username))
+
+    assert status == 200
+    assert body["username"] == username
+    assert body["like_count"] == 5
+    assert body["post"]["id"] in {p.id for p in posts}
+    assert body["post"]["url"].startswith("https://x.com/")
+
+
+def test_a_deck_deals_every_stored_post_once(invoke: Invoke, username: str, store: Store) -> None:
+    posts = [make_post(n) for n in range(7)]
+    store_likes(store, username, posts)
+
+    dealt = [
+        invoke(http_event("api-random-like-deck", username=username, query=f"deck=99&draw={d}"))[2]["post"]["id"]
+        for d in range(7)
+    ]
+
+    assert sorted(dealt) == sorted(p.id for p in posts)
+
+
+def test_a_pick_before_anything_is_stored_is_409_with_the_status(invoke: Invoke, username: str) -> None:
+    invoke(subscribe_event(username))
+
+    status, _, body = invoke(http_event("api-random-like", username=username))
+
+    assert status == 409
+    assert body["error"]["status"] == "pending"
+
+
+def test_a_pick_for_an_unknown_username_is_404(invoke: Invoke, username: str) -> None:
+    status, _, _ = invoke(http_event("api-random-like", username=username))
+    assert status == 404
+
+
+@pytest.mark.usefixtures("drain")
+def test_unsubscribing_hides_the_subscription_and_enqueues_the_purge(
+    invoke: Invoke, username: str, store: Store, sqs: Any, stack: StackResources
+) -> None:
+    store_likes(store, username, [make_post(1)])
+
+    status, _, body = invoke(http_event("api-delete-subscription", username=username))
+
+    assert (status, body) == (204, "")
+    assert invoke(http_event("api-get-subscription", username=username))[0] == 404
+    assert invoke(http_event("api-random-like", username=username))[0] == 404
+    assert invoke(subscribe_event(username))[0] == 409, "a subscription being deleted cannot be re-created yet"
+    messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(messages[0]["Body"])["action"] == "purge"
+
+
+def test_unsubscribing_an_unknown_username_is_still_204(invoke: Invoke, username: str) -> None:
+    assert invoke(http_event("api-delete-subscription", username=username))[0] == 204
+
+
+BAD_REQUESTS = [
+    ("api-subscribe-too-long", 400, "longer than 15"),
+    ("api-subscribe-illegal-chars", 400, "only the letters"),
+    ("api-subscribe-empty-username", 400, "empty"),
+    ("api-subscribe-lookalike", 400, "only the letters"),
+    ("api-subscribe-fullwidth", 400, "only the letters"),
+    ("api-subscribe-number", 400, "must be a string"),
+    ("api-subscribe-missing-username", 400, "username"),
+    ("api-subscribe-not-json", 400, "not valid JSON"),
+    ("api-subscribe-array", 400, "JSON object"),
+    ("api-subscribe-no-body", 400, "empty"),
+    ("api-subscribe-huge-body", 413, "larger than"),
+    ("api-get-subscription-invalid", 400, "only the letters"),
+    ("api-random-like-invalid", 400, "only the letters"),
+    ("api-random-like-bad-deck", 400, "whole numbers"),
+    ("api-asset-traversal", 404, "no such file"),
+]
+
+
+@pytest.mark.parametrize(("event_name", "status", "message"), BAD_REQUESTS)
+def test_bad_input_gets_a_4xx_json_error_with_a_message(
+    invoke: Invoke, event_name: str, status: int, message: str
+) -> None:
+    got, headers, body = invoke(load_event(event_name))
+
+    assert got == status
+    assert headers["content-type"] == "application/json"
+    assert set(body) == {"error"}
+    assert message in body["error"]["message"]
+    assert "Traceback" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{", "null", '"demo"', "{}", '{"username": null}', '{"username": ["demo"]}', "\x00", "[]" * 400, "\u00e9" * 600],
+)
+def test_no_body_whatever_its_shape_gets_a_5xx(invoke: Invoke, body: str) -> None:
+    status, _, parsed = invoke(http_event("api-subscribe", body=body))
+    assert 400 <= status < 500
+    assert parsed["error"]["message"]
+
+
+def test_a_base64_body_that_is_not_utf8_is_a_400(invoke: Invoke) -> None:
+    event = http_event("api-subscribe", body="//79")  # the bytes ff fe fd
+    event["isBase64Encoded"] = True
+
+    status, _, body = invoke(event)
+
+    assert status == 400
+    assert "UTF-8" in body["error"]["message"]
+
+
+def test_the_openapi_document_describes_every_route(invoke: Invoke) -> None:
+    status, _, doc = invoke(load_event("api-openapi"))
+
+    assert status == 200
+    assert set(doc["paths"]) == {
+        "/api/subscriptions",
+        "/api/subscriptions/{username}",
+        "/api/subscriptions/{username}/likes/random",
+        "/api/openapi.json",
+    }
+
+
+def test_the_page_is_served_with_a_strict_content_security_policy(invoke: Invoke) -> None:
+    status, headers, body = invoke(load_event("api-page"))
+
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "<html" in body
