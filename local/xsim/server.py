@@ -24,6 +24,8 @@ def _handler(app: XSimApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # HTTP/1.1 keeps connections open, as X's edge does; every response says its Content-Length.
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms each.
+        disable_nagle_algorithm = True
 
         def version_string(self) -> str:
             return "xsim"
@@ -90,7 +92,9 @@ def _handler(app: XSimApp) -> type[BaseHTTPRequestHandler]:
 
 
 class XSimServer(ThreadingHTTPServer):
+    # Handler threads may sit on idle keep-alive connections: never wait for them on stop.
     daemon_threads = True
+    block_on_close = False
     allow_reuse_address = True
 
     def __init__(self, app: XSimApp, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -102,7 +106,8 @@ class XSimServer(ThreadingHTTPServer):
         return int(self.server_address[1])
 
     def start_background(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="xsim", daemon=True)
+        # A short poll interval makes stop() quick (serve_forever checks for shutdown between polls).
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="xsim", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
