@@ -107,7 +107,7 @@ class XSimServer(ThreadingHTTPServer):
 
     def start_background(self) -> None:
         # A short poll interval makes stop() quick (serve_forever checks for shutdown between polls).
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="xsim", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.01,), name="xsim", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
