@@ -165,9 +165,10 @@ class XSimApp:
         missing = principal.lacks(route.scopes)
         if missing:
             return _problem(problems.forbidden(f"Missing OAuth 2.0 scopes: {' '.join(sorted(missing))}"), headers)
-        if route.reads_posts and self.billing.capped(principal.app_id):
-            return _problem(problems.usage_capped(self.billing.period), headers)
         answer = self._endpoint(route, arg, principal, request)
+        # The cap stops reads, not bad requests: a 400 or 403 stays what it is (endpoints have no side effects).
+        if route.reads_posts and answer.status == 200 and self.billing.capped(principal.app_id):
+            return _problem(problems.usage_capped(self.billing.period), headers)
         if answer.posts_read:
             owned = principal.user_id == self.credentials.owner_id
             self.billing.record_reads(principal.app_id, answer.posts_read, owned=owned)

@@ -166,3 +166,16 @@ def test_reads_of_the_app_owners_own_likes_are_billed_apart(xsim: XSim) -> None:
     day = billing["apps"][xsim.app.credentials.app_id]["days"]["2026-01-15"]
     assert day["posts_read"] == day["owned_posts_read"] + 5
     assert day["cost_usd"] == pytest.approx(day["owned_posts_read"] * 0.001 + 5 * 0.005)
+
+
+def test_the_usage_cap_does_not_hide_a_bad_request_or_a_refusal(xsim_factory: Callable[..., XSim]) -> None:
+    # Given the cap already reached
+    sim = xsim_factory(usage_cap=0)
+
+    # When demo sends a bad page size, and asks for bigfan's likes
+    bad = get(sim, f"/2/users/{sim.user_id('demo')}/liked_tweets", max_results="1")
+    other = get(sim, f"/2/users/{sim.user_id('bigfan')}/liked_tweets")
+
+    # Then those answers are what they would be without the cap: only reads are capped
+    assert bad.status_code == 400
+    assert other.status_code == 403
