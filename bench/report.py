@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-HEADER = "# Benchmark results\n\nEach section is rewritten by its benchmark (`make bench`, or `python -m bench <name>`).\n"
+HEADER = (
+    "# Benchmark results\n\nEach section is rewritten by its benchmark (`make bench`, or `python -m bench <name>`).\n"
+)
 
 
 def machine() -> str:
@@ -24,8 +26,8 @@ def machine() -> str:
         )
     except (OSError, StopIteration):
         cpu = platform.processor()
-    commit = subprocess.run(  # noqa: S603 - fixed arguments
-        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
         capture_output=True,
         text=True,
         check=False,
