@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from local.context import LocalLambdaContext
 from local.provision import StackResources
 from local.xsim import XSim
 from shared.store import Store
-from tests.support.events import http_event, load_event, sqs_event_from
+from tests.support.events import http_event, load_event, sqs_event, sqs_event_from
 from worker.app import handler as worker_handler
 
 
@@ -114,3 +115,23 @@ def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
     assert after.like_count == before.like_count + 2
     newest = {pid for slot, pid in store.all_post_ids("demo") if slot >= before.like_count}
     assert newest == set(new_ids)
+
+
+@pytest.mark.usefixtures("drain")
+def test_a_batch_with_one_poison_record_fails_exactly_that_one_and_stores_the_others(
+    store: Store, pipeline_x: XSim
+) -> None:
+    # Given a batch: demo's sync, a body that is not a sync request, and a purge of nobody
+    store.create_subscriber("demo", "demo", datetime.now(UTC), datetime.now(UTC))
+    event = sqs_event(
+        json.dumps({"username": "demo", "reason": "schedule", "action": "sync"}),
+        '{"user": "demo"}',
+        json.dumps({"username": "nobody_here", "action": "purge"}),
+    )
+
+    # When the worker handles it
+    result = worker_handler(event, LocalLambdaContext("random-likes-WorkerFunction", 120))
+
+    # Then only the poison record is reported failed, and demo's likes are all stored
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    assert {pid for _, pid in store.all_post_ids("demo")} == visible_likes(pipeline_x, "demo")
