@@ -9,7 +9,6 @@ last the AWS process, which saves its state on the way out.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -20,9 +19,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from local.provision import client, data_template
-from local.stack import x
+from local.stack import data_dir, x
 from local.stack.accelerate import Acceleration
-from local.stack.aws_process import AwsProcess
+from local.stack.aws_process import AwsProcess, AwsStartError
 from local.stack.cfn import Resolver
 from local.stack.functions import FunctionPool, Invocation
 from local.stack.gateway import Gateway
@@ -66,32 +65,38 @@ class Endpoints:
 
 
 class Stack:
-    def __init__(self, options: Options, log: LogStream, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        log: LogStream,
+        environ: Mapping[str, str] | None = None,
+        *,
+        aws: AwsProcess | None = None,
+        data_dir_lock: IO[str] | None = None,
+    ) -> None:
+        """`aws` and `data_dir_lock` may be taken before this module is even imported (see local.dev)."""
         self.options = options
         self.log = log
         self._environ = dict(os.environ if environ is None else environ)
         self.acceleration = Acceleration(options.accelerate)
         self._gateway: Gateway | None = None
-        self._aws: AwsProcess | None = None
+        self._aws = aws
         self._x: x.XService | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._pollers: list[QueuePoller] = []
         self._scheduler: Scheduler | None = None
-        self._lock_file: IO[str] | None = None
+        self._lock_file = data_dir_lock
 
     # --- start ----------------------------------------------------------------------------------------------
 
     def start(self) -> Endpoints:
         o = self.options
-        self._lock_data_dir()
-        aws = self._aws = AwsProcess(
-            host=o.host,
-            port=o.aws_port,
-            data_dir=o.data_dir,
-            clean=o.clean,
-            snapshot_every=o.snapshot_every,
-            log=self.log,
-        )
+        if self._lock_file is None:
+            try:
+                self._lock_file = data_dir.lock(o.data_dir)
+            except data_dir.DataDirInUse as exc:
+                raise StackError(str(exc)) from None
+        aws = self._aws = self._aws or start_aws(o, self.log)
         try:
             gateway = self._gateway = Gateway(self.log, host=o.host, port=o.port)
         except OSError as exc:
@@ -109,8 +114,11 @@ class Stack:
             parameters[X_BASE_URL_PARAMETER] = service.base_url
         translated = translate(source, dict(parameters))
 
-        endpoint = aws.wait_listening()
-        ready = aws.provision(o.stack_name, data_template(translated))
+        try:
+            endpoint = aws.wait_listening()
+            ready = aws.provision(o.stack_name, data_template(translated))
+        except AwsStartError as exc:
+            raise StackError(f"moto did not start: {exc} (--aws-port {o.aws_port})") from None
         refs: dict[str, str] = dict(ready["refs"])
         self.log.event("aws", f"moto on {endpoint}: stack {o.stack_name} created, {ready['restored']}")
         resolver = Resolver(translated, o.stack_name, parameters, refs)
@@ -131,15 +139,6 @@ class Stack:
             self.log.event("stack", f"accelerated x{o.accelerate:g}: " + "; ".join(notes))
         scheduler.start()
         return Endpoints(url=url, aws=endpoint, x=service.base_url)
-
-    def _lock_data_dir(self) -> None:
-        data_dir = self.options.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (data_dir / "lock").open("w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise StackError(f"another stack is running on {data_dir}: stop it, or pass another --data-dir") from None
 
     def _start_x(self, media_base_url: str) -> x.XService:
         o = self.options
@@ -287,6 +286,17 @@ class Stack:
             self._aws.stop(timeout=max(0.3, STOP_BUDGET - 0.2 - (time.monotonic() - started)))
         if self._lock_file is not None:
             self._lock_file.close()
+
+
+def start_aws(options: Options, log: LogStream) -> AwsProcess:
+    return AwsProcess(
+        host=options.host,
+        port=options.aws_port,
+        data_dir=options.data_dir,
+        clean=options.clean,
+        snapshot_every=options.snapshot_every,
+        log=log,
+    )
 
 
 def _label(logical_id: str) -> str:
