@@ -80,7 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--stack-name", default="random-likes", help="the CloudFormation stack name in moto (random-likes)")
     p.add_argument("--no-color", action="store_true", help="no colours, even on a terminal")
-    p.add_argument("--verbose", action="store_true", help="also show metrics, cold starts and every schedule firing")
+    p.add_argument("--verbose", action="store_true", help="also show metrics, stack traces and every schedule firing")
     args = p.parse_args(argv)
     if args.accelerate < 1:
         p.error("--accelerate must be at least 1")
