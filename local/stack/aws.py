@@ -140,8 +140,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one start-up sequence, read top to bottom
     args = parse_args(argv)
     stop = threading.Event()
+    holding_state = threading.Event()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
+        if not holding_state.is_set():
+            os._exit(0)  # nothing loaded yet, so nothing to save: do not wait for moto's imports to finish
         stop.set()
 
     signal.signal(signal.SIGTERM, on_term)
@@ -170,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one start-up 
     if "template" not in request:
         return 0  # the parent went away before it got this far
     started = time.monotonic()
+    holding_state.set()
     provision(endpoint, request["stack_name"], REGION, request["template"])
     refs, resources = describe_resources(endpoint, request["stack_name"])
     path = args.data_dir / SNAPSHOT_FILE

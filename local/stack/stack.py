@@ -22,11 +22,12 @@ from local.provision import client, data_template
 from local.stack import data_dir, x
 from local.stack.accelerate import Acceleration
 from local.stack.aws_process import AwsProcess, AwsStartError
-from local.stack.cfn import Resolver
+from local.stack.cfn import Resolver, TemplateError
 from local.stack.functions import FunctionPool, Invocation
 from local.stack.gateway import Gateway
 from local.stack.logstream import LogStream
 from local.stack.poller import QueuePoller
+from local.stack.schedule_expressions import ScheduleError
 from local.stack.scheduler import Scheduler
 from local.stack.spec import DEFAULT_LOCAL_CONCURRENCY, HttpApiSpec, QueueMappingSpec, StackSpec, read_stack
 from local.template import TEMPLATE_PATH, load, translate
@@ -106,12 +107,7 @@ class Stack:
         self.log.add_secrets(service.credentials.values())
 
         source = load(o.template_path)
-        declared = source.get("Parameters", {})
-        if X_BASE_URL_PARAMETER in o.parameter_overrides:
-            raise StackError(f"set X_API_BASE_URL in the environment instead of overriding {X_BASE_URL_PARAMETER}")
-        parameters, notes = self.acceleration.parameters(declared, o.parameter_overrides)
-        if X_BASE_URL_PARAMETER in declared:
-            parameters[X_BASE_URL_PARAMETER] = service.base_url
+        parameters, notes = self._parameters(source, service)
         translated = translate(source, dict(parameters))
 
         try:
@@ -121,8 +117,12 @@ class Stack:
             raise StackError(f"moto did not start: {exc} (--aws-port {o.aws_port})") from None
         refs: dict[str, str] = dict(ready["refs"])
         self.log.event("aws", f"moto on {endpoint}: stack {o.stack_name} created, {ready['restored']}")
-        resolver = Resolver(translated, o.stack_name, parameters, refs)
-        spec = read_stack(translated, source, resolver, o.template_path.parent)
+        try:
+            resolver = Resolver(translated, o.stack_name, parameters, refs)
+            spec = read_stack(translated, source, resolver, o.template_path.parent)
+            scheduler = Scheduler(spec.schedules, self._invoke_async, self.log, accelerate=o.accelerate)
+        except (TemplateError, ScheduleError) as exc:
+            raise StackError(f"template.yaml cannot run offline: {exc}") from None
 
         self._store_x_credentials(endpoint, resolver, service)
         notes.extend(self._accelerate_queues(endpoint, translated, spec, refs, service))
@@ -132,13 +132,27 @@ class Stack:
                 self._start_poller(endpoint, mapping, refs[mapping.queue], resolver.get_att(mapping.queue, "Arn"))
         if spec.http_apis:
             self._start_gateway(gateway, url, spec, service)
-        scheduler = self._scheduler = Scheduler(spec.schedules, self._invoke_async, self.log, accelerate=o.accelerate)
+        self._scheduler = scheduler
         for line in scheduler.describe():
             self.log.event("schedule", line)
         if self.acceleration.active:
             self.log.event("stack", f"accelerated x{o.accelerate:g}: " + "; ".join(notes))
         scheduler.start()
         return Endpoints(url=url, aws=endpoint, x=service.base_url)
+
+    def _parameters(self, source: Mapping[str, Any], service: x.XService) -> tuple[dict[str, str], list[str]]:
+        """The template parameters: the overrides, the accelerated sync interval, and X's base URL."""
+        declared = source.get("Parameters", {})
+        overrides = self.options.parameter_overrides
+        if X_BASE_URL_PARAMETER in overrides:
+            raise StackError(f"set X_API_BASE_URL in the environment instead of overriding {X_BASE_URL_PARAMETER}")
+        unknown = sorted(set(overrides) - set(declared))
+        if unknown:
+            raise StackError(f"template.yaml has no parameter {', '.join(unknown)} (it has {', '.join(declared)})")
+        parameters, notes = self.acceleration.parameters(declared, overrides)
+        if X_BASE_URL_PARAMETER in declared:
+            parameters[X_BASE_URL_PARAMETER] = service.base_url
+        return parameters, notes
 
     def _start_x(self, media_base_url: str) -> x.XService:
         o = self.options
@@ -259,12 +273,6 @@ class Stack:
         return self._pools[function].invoke(event, wait=60.0)
 
     # --- stop -----------------------------------------------------------------------------------------------
-
-    def child_pids(self) -> list[int]:
-        pids = [pid for pool in self._pools.values() for pid in pool.pids()]
-        if self._aws is not None:
-            pids.append(self._aws.process.pid)
-        return pids
 
     def stop(self) -> None:
         """Everything down within STOP_BUDGET seconds, the AWS process last (it saves the state)."""
