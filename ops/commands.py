@@ -14,6 +14,7 @@ from typing import Any
 from ops import dlq, errors, redrive, status, subscribers
 from ops.connect import Aws, Target, connect
 from ops.discover import Stack, discover
+from ops.interrupt import StopSignal
 from ops.queues import depth
 from ops.render import Progress, Style, duration, print_json
 from shared.errors import InvalidUsername
@@ -73,9 +74,16 @@ def cmd_dlq_redrive(ctx: Context, args: argparse.Namespace) -> int:
             progress.update(f"moving dead letters back: {moved}" + (f" of ~{to_move}" if to_move else ""))
 
         try:
-            report = redrive.redrive(
-                ctx.aws.sqs, ctx.stack, rate=args.rate, manual=args.manual, max_messages=args.max, progress=show
-            )
+            with StopSignal().on_ctrl_c() as stop:
+                report = redrive.redrive(
+                    ctx.aws.sqs,
+                    ctx.stack,
+                    rate=args.rate,
+                    manual=args.manual,
+                    max_messages=args.max,
+                    progress=show,
+                    stop=stop,
+                )
         finally:
             progress.done()
     ctx.emit(report.to_json(), render_redrive(report, ctx.style))

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -35,15 +36,29 @@ class Target:
     endpoint_url: str | None = None
 
 
-@dataclass(frozen=True)
 class Aws:
-    """The clients one command uses, all from one session."""
+    """The clients one command uses, all from one session, each made on first use (a client costs ~0.1 s)."""
 
-    region: str
-    endpoint_url: str | None
-    cloudformation: Any
-    sqs: Any
-    cloudwatch: Any
+    def __init__(self, session: Any, region: str, endpoint_url: str | None) -> None:
+        self._session = session
+        self.region = region
+        self.endpoint_url = endpoint_url
+
+    @cached_property
+    def cloudformation(self) -> Any:
+        return self._client("cloudformation")
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self._client("sqs")
+
+    @cached_property
+    def cloudwatch(self) -> Any:
+        return self._client("cloudwatch")
+
+    def _client(self, service: str) -> Any:
+        factory: Any = self._session.client  # boto3-stubs types one overload per service; picked at run time
+        return factory(service, region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
 
 
 @contextmanager
@@ -81,15 +96,4 @@ def connect(target: Target) -> Aws:
         from botocore.exceptions import NoCredentialsError  # noqa: PLC0415 - only on this path
 
         raise NoCredentialsError
-
-    def client(service: str) -> Any:
-        factory: Any = session.client  # boto3-stubs types one overload per service; this picks it at run time
-        return factory(service, region_name=region, endpoint_url=target.endpoint_url, config=CLIENT_CONFIG)
-
-    return Aws(
-        region=region,
-        endpoint_url=target.endpoint_url,
-        cloudformation=client("cloudformation"),
-        sqs=client("sqs"),
-        cloudwatch=client("cloudwatch"),
-    )
+    return Aws(session, region, target.endpoint_url)

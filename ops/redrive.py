@@ -10,6 +10,7 @@ Two paths, one report:
   is never deleted before its copy is sent, so an interruption can duplicate a message, never lose one —
   and the worker is idempotent (a duplicate sync stores nothing twice).
 
+Ctrl-C stops either path at the next safe point between two SQS calls (ops/interrupt.py).
 Redriven messages that fail again (the cause is not fixed) come back to the DLQ under the id of their
 copy; the manual path remembers the ids of the copies it sent and never moves a message twice in one run.
 """
@@ -26,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from ops.discover import Stack
 from ops.errors import OpsError, error_code
+from ops.interrupt import StopSignal
 from ops.queues import LONG_POLL_SECONDS, SQS_BATCH, QueueDepth, QueueMessage, depth, receive, release
 
 MOVE_TASK, MANUAL = "move-task", "manual"
@@ -105,7 +107,7 @@ class RateLimiter:
         per_second: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self._interval = 1.0 / per_second
         self._clock = clock
@@ -168,12 +170,16 @@ def redrive(
     manual: bool = False,
     max_messages: int | None = None,
     progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    stop: StopSignal | None = None,
+    sleep: Callable[[float], object] | None = None,
 ) -> RedriveReport:
+    """Redrive by the path `choose_path` picks. `stop` is the operator's Ctrl-C (ops/interrupt.py)."""
+    stop = stop or StopSignal()
+    sleep = sleep or stop.wait
     path, why = choose_path(sqs, stack, manual=manual, max_messages=max_messages)
     if path == MOVE_TASK:
         # No fallback once a task may have started: two movers on one queue would only confuse the report.
-        return run_move_task(sqs, stack, rate=rate, reason=why, progress=progress, sleep=sleep)
+        return run_move_task(sqs, stack, rate=rate, reason=why, progress=progress, stop=stop, sleep=sleep)
     return run_manual(
         sqs,
         stack,
@@ -181,6 +187,7 @@ def redrive(
         reason=why,
         max_messages=max_messages,
         progress=progress,
+        stop=stop,
         limiter=RateLimiter(rate, sleep=sleep),
     )
 
@@ -195,9 +202,11 @@ def run_move_task(
     rate: int,
     reason: str = "StartMessageMoveTask",
     progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    stop: StopSignal | None = None,
+    sleep: Callable[[float], object] = time.sleep,
     poll_seconds: float = POLL_SECONDS,
 ) -> RedriveReport:
+    stop = stop or StopSignal()
     report = RedriveReport(MOVE_TASK, reason, stack.dlq_arn, stack.queue_arn, rate)
     handle = sqs.start_message_move_task(
         SourceArn=stack.dlq_arn, DestinationArn=stack.queue_arn, MaxNumberOfMessagesPerSecond=rate
@@ -206,6 +215,7 @@ def run_move_task(
     try:
         while True:
             sleep(poll_seconds)
+            stop.checkpoint()
             task = _latest_task(sqs, stack.dlq_arn)
             if task is None:
                 continue  # not listed yet: SQS lists a task shortly after it starts
@@ -243,12 +253,14 @@ def run_manual(
     reason: str = "manual",
     max_messages: int | None = None,
     progress: Progress | None = None,
+    stop: StopSignal | None = None,
     limiter: RateLimiter | None = None,
     hold_seconds: int | None = None,
     wait_seconds: int = LONG_POLL_SECONDS,
 ) -> RedriveReport:
     """Receive → send → delete until the DLQ is empty (or --max); see the module docstring for the rules."""
-    limiter = limiter or RateLimiter(rate)
+    stop = stop or StopSignal()
+    limiter = limiter or RateLimiter(rate, sleep=stop.wait)
     report = RedriveReport(MANUAL, reason, stack.dlq_arn, stack.queue_arn, rate)
     report.to_move = depth(sqs, stack.dlq_url).visible
     if max_messages is not None:
@@ -262,6 +274,7 @@ def run_manual(
     try:
         while max_messages is None or report.moved < max_messages:
             wanted = batch_size if max_messages is None else min(batch_size, max_messages - report.moved)
+            stop.checkpoint()
             batch = receive(sqs, stack.dlq_url, max_messages=wanted, visibility_timeout=hold, wait_seconds=wait_seconds)
             fresh = [m for m in batch if m.message_id not in handled]
             release(sqs, stack.dlq_url, [m for m in batch if m.message_id in handled])
@@ -272,6 +285,7 @@ def run_manual(
                 message = in_hand[0]
                 handled.add(message.message_id)
                 limiter.wait()
+                stop.checkpoint()  # before the send: after it, this message is only safe once deleted
                 try:
                     copy_id = _send_copy(sqs, stack.queue_url, message)
                 except ClientError as exc:
