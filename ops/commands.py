@@ -111,6 +111,8 @@ def render_redrive(report: redrive.RedriveReport, style: Style) -> str:
                 f" (~{duration(count / report.rate)})",
             ]
         )
+    if report.complete and report.moved == 0 and not report.to_move:
+        return "Nothing to move: the dead-letter queue is empty."
     if report.interrupted:
         head = style.paint("Redrive interrupted.", "yellow")
     elif report.complete:

@@ -93,7 +93,7 @@ class RedriveReport:
             "not_moved": [n.to_json() for n in self.not_moved],
             "duplicated": [n.to_json() for n in self.duplicated],
             "interrupted": self.interrupted,
-            "complete": self.complete,
+            "complete": None if self.dry_run else self.complete,
             "task": self.task,
             "remaining": None if self.remaining is None else self.remaining.to_json(),
         }

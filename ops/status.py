@@ -179,6 +179,10 @@ def render(status: Status, style: Style) -> str:
     window = status.rate_window
     if window.remaining is None and window.reset_at is None:
         window_text = "no request recorded yet"
+    elif window.reset_at is not None and window.reset_at <= now:
+        window_text = (
+            f"a fresh window (the last one reset {human_duration((now - window.reset_at).total_seconds())} ago)"
+        )
     else:
         left = "?" if window.remaining is None else str(window.remaining)
         window_text = f"{left} requests left, resets {when(window.reset_at, now)}"
