@@ -6,6 +6,7 @@ our token endpoint) or the app-only bearer token (`Bearer`, no user). Anything e
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from local.xsim.credentials import Credentials
@@ -53,7 +54,7 @@ class Authenticator:
             return None if token is None else Principal(OAUTH1, self._credentials.app_id, token.user_id)
         if scheme.lower() == "bearer" and value.strip():
             bearer = value.strip()
-            if bearer == self._credentials.bearer_token:
+            if hmac.compare_digest(bearer.encode(), self._credentials.bearer_token.encode()):
                 return Principal(APP_ONLY, self._credentials.app_id, None)
             grant = self._oauth2.access(bearer)
             if grant is not None:

@@ -66,10 +66,10 @@ class Faults:
         unknown = set(changes) - set(FaultSettings.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        if preset not in (None, "storm"):
+            raise ValueError(f"unknown preset {preset!r}; the one preset is 'storm'")
         with self._lock:
             base = self._storm if preset == "storm" else self._settings
-            if preset not in (None, "storm"):
-                raise ValueError(f"unknown preset {preset!r}; the one preset is 'storm'")
             updated = replace(base, **changes)
             updated.validate()
             self._settings = updated

@@ -95,7 +95,7 @@ class OAuth1Verifier:
         params = request.query + request.form + signed
         uri = base_string_uri(request.scheme, request.host, request.path)
         expected = hmac_sha1(base_string(request.method, uri, params), self._credentials.consumer_secret, token.secret)
-        if not hmac.compare_digest(expected, oauth["oauth_signature"]):
+        if not hmac.compare_digest(expected.encode(), oauth["oauth_signature"].encode()):
             return None
         fresh = self._fresh_nonce(oauth["oauth_token"], oauth["oauth_nonce"], int(oauth["oauth_timestamp"]))
         return token if fresh else None
@@ -108,6 +108,7 @@ class OAuth1Verifier:
             and oauth.get("oauth_signature_method") == "HMAC-SHA1"
             and oauth.get("oauth_version", "1.0") == "1.0"
             and all(oauth.get(name) for name in ("oauth_token", "oauth_signature", "oauth_nonce"))
+            and stamp.isascii()
             and stamp.isdigit()
             and abs(self._wall_clock() - int(stamp)) <= self._skew
         )

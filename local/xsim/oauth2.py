@@ -235,8 +235,8 @@ class OAuth2Server:
             client_id, secret = unquote(user), unquote(password)
         if not client_id or not secret:
             raise OAuth2Error(401, "unauthorized_client", "Missing valid authorization header")
-        ok_id = hmac.compare_digest(client_id, self._client.client_id)
-        ok_secret = hmac.compare_digest(secret, self._client.client_secret)
+        ok_id = hmac.compare_digest(client_id.encode(), self._client.client_id.encode())
+        ok_secret = hmac.compare_digest(secret.encode(), self._client.client_secret.encode())
         if not (ok_id and ok_secret):
             raise OAuth2Error(401, "unauthorized_client", "Missing valid authorization header")
 
@@ -267,10 +267,10 @@ class OAuth2Server:
 
 def _pkce_matches(verifier: str, challenge: str, method: str) -> bool:
     if method == "plain":
-        return hmac.compare_digest(verifier, challenge)
+        return hmac.compare_digest(verifier.encode(), challenge.encode())
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    return hmac.compare_digest(expected, challenge)
+    return hmac.compare_digest(expected.encode(), challenge.encode())
 
 
 def _with_query(uri: str, params: dict[str, str]) -> str:

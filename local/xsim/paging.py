@@ -59,7 +59,11 @@ class Pager:
 
     def _parse(self, user_id: str, token: str) -> tuple[str, int]:
         body, mac = token[:-_MAC_LENGTH], token[-_MAC_LENGTH:]
-        if len(body) < 2 or body[0] not in "np" or not hmac.compare_digest(mac, self._mac(user_id, body)):
+        if (
+            len(body) < 2
+            or body[0] not in "np"
+            or not hmac.compare_digest(mac.encode(), self._mac(user_id, body).encode())
+        ):
             raise InvalidToken(token)
         return body[0], int(body[1:], 36)
 

@@ -62,6 +62,11 @@ class Selection:
     expansions: frozenset[str] = frozenset()
 
 
+def x_escape(text: str) -> str:
+    """X sends post text with &, < and > as HTML entities (and nothing else escaped): so do we."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def timestamp(when: datetime) -> str:
     """X's date-time format: UTC, milliseconds, `Z`."""
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
@@ -77,7 +82,7 @@ class Renderer:
     def tweet(self, post: Post, sel: Selection) -> dict[str, Any]:
         fields, expansions = sel.tweet_fields, sel.expansions
         # X's defaults: id, text and (since edits exist) edit_history_tweet_ids.
-        out: dict[str, Any] = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+        out: dict[str, Any] = {"id": post.id, "text": x_escape(post.text), "edit_history_tweet_ids": [post.id]}
         # An expansion implies the field it expands: X shows author_id when asked to expand it.
         if "author_id" in fields or "author_id" in expansions:
             out["author_id"] = post.author_id
@@ -88,7 +93,7 @@ class Renderer:
         if "entities" in fields and post.urls:
             out["entities"] = {"urls": [_url(u) for u in post.urls]}
         if "note_tweet" in fields and post.note_text is not None:
-            note: dict[str, Any] = {"text": post.note_text}
+            note: dict[str, Any] = {"text": x_escape(post.note_text)}
             if post.note_urls:
                 note["entities"] = {"urls": [_url(u) for u in post.note_urls]}
             out["note_tweet"] = note

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -381,3 +382,37 @@ def test_the_consent_page_refuses_an_unregistered_redirect(xsim: XSim) -> None:
     # Then there is no consent to give
     assert page.status_code == 400
     assert "redirect_uri" in page.text
+
+
+@pytest.mark.parametrize("kind", ["bearer", "oauth1 signature", "garbage", "basic", "empty"])
+def test_malformed_or_non_ascii_credentials_get_401_never_a_500(xsim: XSim, kind: str) -> None:
+    # Given an Authorization header that is malformed, or right in every part but a non-ASCII signature
+    creds = xsim.oauth1_credentials("demo")
+    oauth = OAuth1Signer(creds.consumer_key, creds.consumer_secret, creds.access_token, creds.access_token_secret)
+    signed = oauth.sign(xsim.base_url + "/2/users/me")[1]["Authorization"]
+    header = {
+        "bearer": "Bearer ünïcode",
+        "oauth1 signature": re.sub(r'oauth_signature="[^"]*"', 'oauth_signature="s%C3%BC"', signed),
+        "garbage": "OAuth garbage",
+        "basic": "Basic %%%",
+        "empty": "",
+    }[kind]
+
+    # When it is sent
+    response = me(xsim, headers={"authorization": header.encode("utf-8")})
+
+    # Then it is refused like any bad credential
+    assert response.status_code == 401
+
+
+def test_a_non_ascii_client_secret_at_the_token_endpoint_gets_401(xsim: XSim) -> None:
+    # When the token endpoint gets a UTF-8 client secret that is not the app's
+    response = requests.post(
+        xsim.base_url + "/2/oauth2/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        auth=(xsim.oauth2_client.client_id.encode(), "sécret".encode()),
+        timeout=5,
+    )
+
+    # Then the client is unauthorized (not a server error)
+    assert response.status_code == 401

@@ -11,6 +11,7 @@ from requests_oauthlib import OAuth1
 
 from local.xsim import ManualClock, XSim, XSimConfig
 from local.xsim.corpus import HTML_IMG_TEXT, JAVASCRIPT_URL, SCRIPT_TEXT
+from shared.x_client import x_unescape
 
 ALL_FIELDS = {
     "max_results": "100",
@@ -74,7 +75,10 @@ def test_demos_likes_hold_the_posts_that_break_naive_renderers(xsim: XSim) -> No
     urls = [u for p in posts for u in p.get("entities", {}).get("urls", [])]
     media = body["includes"]["media"]
 
-    # Then the hostile texts are there exactly, and so are long-form, media, emoji and right-to-left text
+    # Then, escaped as X escapes &, < and >, the hostile texts are there exactly, and so are long-form,
+    # media, emoji and right-to-left text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in texts
+    texts = [x_unescape(t) for t in texts]
     assert HTML_IMG_TEXT in texts
     assert any(t == SCRIPT_TEXT and "<script>alert(1)</script>" in t for t in texts)
     assert any(u["expanded_url"] == JAVASCRIPT_URL for u in urls)
