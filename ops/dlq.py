@@ -13,7 +13,7 @@ from typing import Any
 
 from ops.queues import QueueMessage, peek
 from ops.render import Style, iso, table, truncate, when
-from shared.errors import InvalidUsername, MalformedMessage
+from shared.errors import MalformedMessage
 from shared.models import Subscriber
 from shared.store import Store
 
@@ -47,9 +47,7 @@ def explain(message: QueueMessage, store: Store) -> DeadLetter:
 
     try:
         request = parse_request(message.body)
-    # parse_request lets normalize_username's InvalidUsername through as is (not as MalformedMessage):
-    # to the worker both are poison, and so they are here.
-    except (MalformedMessage, InvalidUsername) as exc:
+    except MalformedMessage as exc:
         return DeadLetter(message, None, None, None, None, f"malformed: {exc}")
     subscriber = store.get_subscriber(request.username)
     if subscriber is None:

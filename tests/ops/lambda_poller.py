@@ -1,9 +1,10 @@
 """What Lambda's SQS event source mapping does with the worker, one batch per `poll()`, against moto.
 
-Receive a batch, hand it to the real `worker.app.handler` as the SQS event Lambda would build (the record
-shape of events/worker-sync.json), delete the messages the handler did not report as failed, and leave the
-failed ones in the queue. A handler that raises (Powertools does when every record of a batch fails) fails
-the whole batch, as on Lambda. moto moves a message to the DLQ inside the receive after maxReceiveCount.
+Receive a batch, hand it to the real `worker.app.handler` as the SQS event Lambda would build
+(tests/support/events.py's `sqs_event_from`: the record shape of events/worker-sync.json), delete the
+messages the handler did not report as failed, and leave the failed ones in the queue. A handler that raises
+(Powertools does when every record of a batch fails) fails the whole batch, as on Lambda. moto moves a
+message to the DLQ inside the receive after maxReceiveCount.
 
 One shortcut: messages are received with VisibilityTimeout=0, so a failed message is visible again at once
 instead of after the queue's 720 s (the receive count, which is what the redrive policy counts, is the same).
@@ -11,42 +12,16 @@ instead of after the queue's 720 s (the receive count, which is what the redrive
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import worker.app
 from local.context import LocalLambdaContext
-from tests.support.events import load_event
+from tests.support.events import sqs_event_from
 
 WORKER_TIMEOUT = 120  # template.yaml, WorkerFunction.Timeout
 BATCH_SIZE = 5  # template.yaml, the FetchQueue event's BatchSize
-
-
-def sqs_event_from(messages: list[dict[str, Any]], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
-    """The Lambda SQS event for these ReceiveMessage messages, shaped like events/worker-sync.json."""
-    template = load_event("worker-sync")["Records"][0]
-    records = []
-    for message in messages:
-        record = copy.deepcopy(template)
-        attributes = message.get("Attributes", {})
-        record.update(
-            messageId=message["MessageId"],
-            receiptHandle=message["ReceiptHandle"],
-            body=message["Body"],
-            md5OfBody=message["MD5OfBody"],
-            eventSourceARN=queue_arn,
-            awsRegion=region,
-            messageAttributes={},
-        )
-        record["attributes"] = {
-            key: str(attributes[key])
-            for key in ("ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp")
-            if key in attributes
-        }
-        records.append(record)
-    return {"Records": records}
 
 
 @dataclass
