@@ -16,7 +16,7 @@ from ops.connect import Aws, Target, connect
 from ops.discover import Stack, discover
 from ops.interrupt import StopSignal
 from ops.queues import depth
-from ops.render import Progress, Style, duration, print_json
+from ops.render import Progress, Style, print_json
 from shared.errors import InvalidUsername
 from shared.models import normalize_username
 from shared.store import Store
@@ -86,61 +86,10 @@ def cmd_dlq_redrive(ctx: Context, args: argparse.Namespace) -> int:
                 )
         finally:
             progress.done()
-    ctx.emit(report.to_json(), render_redrive(report, ctx.style))
+    ctx.emit(report.to_json(), redrive.render(report, ctx.style))
     if report.interrupted:
         return errors.INTERRUPTED
     return errors.OK if report.dry_run or report.complete else errors.INCOMPLETE
-
-
-def render_redrive(report: redrive.RedriveReport, style: Style) -> str:
-    source = report.source_arn.rsplit(":", 1)[-1]
-    destination = report.destination_arn.rsplit(":", 1)[-1]
-    path = f"{report.path} ({report.path_reason})"
-    left = (
-        "?"
-        if report.remaining is None
-        else f"{report.remaining.visible} waiting · {report.remaining.in_flight} in flight"
-    )
-    if report.dry_run:
-        count = report.to_move or 0
-        return "\n".join(
-            [
-                style.bold("Dry run: nothing was received, moved or deleted."),
-                f"  path         {path}",
-                f"  would move   ~{count} message(s) from {source} to {destination} at {report.rate}/s"
-                f" (~{duration(count / report.rate)})",
-            ]
-        )
-    if report.complete and report.moved == 0 and not report.to_move:
-        return "Nothing to move: the dead-letter queue is empty."
-    if report.interrupted:
-        head = style.paint("Redrive interrupted.", "yellow")
-    elif report.complete:
-        head = style.paint("Redrive complete.", "green")
-    else:
-        head = style.paint("Redrive incomplete.", "red")
-    lines = [
-        head,
-        f"  path         {path}",
-        f"  moved        {report.moved}"
-        + (f" of ~{report.to_move}" if report.to_move is not None else "")
-        + f" from {source} to {destination}",
-    ]
-    if report.task:
-        lines.append(
-            f"  task         {report.task['status']}"
-            + (f": {report.task['failure_reason']}" if report.task.get("failure_reason") else "")
-        )
-    for item in report.not_moved:
-        lines.append(f"  not moved    {item.message_id}: {item.reason}")
-    for item in report.duplicated:
-        lines.append(f"  duplicated   {item.message_id}: {item.reason}")
-    lines.append(f"  left in DLQ  {left}")
-    if report.interrupted:
-        lines.append(
-            style.dim("  Run it again to move the rest: nothing was lost; at worst a message is enqueued twice.")
-        )
-    return "\n".join(lines)
 
 
 def cmd_subscribers_list(ctx: Context, args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from ops.discover import Stack
 from ops.errors import OpsError, error_code
 from ops.interrupt import StopSignal
 from ops.queues import LONG_POLL_SECONDS, SQS_BATCH, QueueDepth, QueueMessage, depth, receive, release
+from ops.render import Style, duration
 
 MOVE_TASK, MANUAL = "move-task", "manual"
 MAX_RATE = 500  # StartMessageMoveTask's own upper bound for MaxNumberOfMessagesPerSecond
@@ -190,6 +191,58 @@ def redrive(
         stop=stop,
         limiter=RateLimiter(rate, sleep=sleep),
     )
+
+
+def render(report: RedriveReport, style: Style) -> str:
+    """The report in words: what moved, what did not and why, what is left."""
+    source = report.source_arn.rsplit(":", 1)[-1]
+    destination = report.destination_arn.rsplit(":", 1)[-1]
+    path = f"{report.path} ({report.path_reason})"
+    left = (
+        "?"
+        if report.remaining is None
+        else f"{report.remaining.visible} waiting · {report.remaining.in_flight} in flight"
+    )
+    if report.dry_run:
+        count = report.to_move or 0
+        return "\n".join(
+            [
+                style.bold("Dry run: nothing was received, moved or deleted."),
+                f"  path         {path}",
+                f"  would move   ~{count} message(s) from {source} to {destination} at {report.rate}/s"
+                f" (~{duration(count / report.rate)})",
+            ]
+        )
+    if report.complete and report.moved == 0 and not report.to_move:
+        return "Nothing to move: the dead-letter queue is empty."
+    if report.interrupted:
+        head = style.paint("Redrive interrupted.", "yellow")
+    elif report.complete:
+        head = style.paint("Redrive complete.", "green")
+    else:
+        head = style.paint("Redrive incomplete.", "red")
+    lines = [
+        head,
+        f"  path         {path}",
+        f"  moved        {report.moved}"
+        + (f" of ~{report.to_move}" if report.to_move is not None else "")
+        + f" from {source} to {destination}",
+    ]
+    if report.task:
+        lines.append(
+            f"  task         {report.task['status']}"
+            + (f": {report.task['failure_reason']}" if report.task.get("failure_reason") else "")
+        )
+    for item in report.not_moved:
+        lines.append(f"  not moved    {item.message_id}: {item.reason}")
+    for item in report.duplicated:
+        lines.append(f"  duplicated   {item.message_id}: {item.reason}")
+    lines.append(f"  left in DLQ  {left}")
+    if report.interrupted:
+        lines.append(
+            style.dim("  Run it again to move the rest: nothing was lost; at worst a message is enqueued twice.")
+        )
+    return "\n".join(lines)
 
 
 # --- the AWS path ----------------------------------------------------------------------------------------
