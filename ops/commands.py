@@ -1,0 +1,124 @@
+"""One function per command: open the stack, call the module that does the work, print table or JSON.
+
+Each returns the exit code. Everything a command knows about AWS comes through `Context`, opened once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ops import dlq, errors, redrive, status, subscribers
+from ops.connect import Aws, Target, connect
+from ops.discover import Stack, discover
+from ops.interrupt import StopSignal
+from ops.queues import depth
+from ops.render import Progress, Style, print_json
+from shared.errors import InvalidUsername
+from shared.models import normalize_username
+from shared.store import Store
+
+
+@dataclass(frozen=True)
+class Context:
+    aws: Aws
+    stack: Stack
+    store: Store
+    json: bool
+    style: Style
+    now: datetime
+
+    @classmethod
+    def open(cls, target: Target, args: argparse.Namespace) -> Context:
+        aws = connect(target)
+        stack = discover(aws, target.stack_name)
+        return cls(
+            aws=aws,
+            stack=stack,
+            store=Store(stack.table_name, aws.region, target.endpoint_url),
+            json=args.json,
+            style=Style.for_stream(sys.stdout, no_color=args.no_color),
+            now=datetime.now(UTC),
+        )
+
+    def emit(self, data: dict[str, Any], text: str) -> None:
+        if self.json:
+            print_json(data)
+        else:
+            print(text)
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    report = status.gather(ctx.aws, ctx.stack, ctx.store, now=ctx.now, age_from=args.dlq_age)
+    ctx.emit(report.to_json(), status.render(report, ctx.style))
+    return errors.OK
+
+
+def cmd_dlq_peek(ctx: Context, args: argparse.Namespace) -> int:
+    visible = depth(ctx.aws.sqs, ctx.stack.dlq_url).visible
+    letters = dlq.peek_dead_letters(ctx.aws.sqs, ctx.stack.dlq_url, ctx.store, max_messages=args.max)
+    ctx.emit(dlq.to_json(ctx.stack.dlq_url, letters, visible), dlq.render(letters, visible, ctx.now, ctx.style))
+    return errors.OK
+
+
+def cmd_dlq_redrive(ctx: Context, args: argparse.Namespace) -> int:
+    if args.dry_run:
+        report = redrive.plan(ctx.aws.sqs, ctx.stack, rate=args.rate, manual=args.manual, max_messages=args.max)
+    else:
+        progress = Progress(sys.stderr, enabled=not ctx.json)
+
+        def show(moved: int, to_move: int | None) -> None:
+            progress.update(f"moving dead letters back: {moved}" + (f" of ~{to_move}" if to_move else ""))
+
+        try:
+            with StopSignal().on_ctrl_c() as stop:
+                report = redrive.redrive(
+                    ctx.aws.sqs,
+                    ctx.stack,
+                    rate=args.rate,
+                    manual=args.manual,
+                    max_messages=args.max,
+                    progress=show,
+                    stop=stop,
+                )
+        finally:
+            progress.done()
+    ctx.emit(report.to_json(), redrive.render(report, ctx.style))
+    if report.interrupted:
+        return errors.INTERRUPTED
+    return errors.OK if report.dry_run or report.complete else errors.INCOMPLETE
+
+
+def cmd_subscribers_list(ctx: Context, args: argparse.Namespace) -> int:
+    subs = sorted(ctx.store.iter_subscribers(), key=lambda sub: sub.username)
+    ctx.emit(
+        {"subscribers": [subscribers.to_json(sub) for sub in subs]},
+        subscribers.render_list(subs, ctx.now, ctx.style),
+    )
+    return errors.OK
+
+
+def cmd_subscribers_show(ctx: Context, args: argparse.Namespace) -> int:
+    sub = subscribers.find(ctx.store, args.username)
+    ctx.emit(subscribers.detail_json(sub), subscribers.render_show(sub, ctx.now, ctx.style))
+    return errors.OK
+
+
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    done = subscribers.sync_now(ctx.store, ctx.aws.sqs, ctx.stack.queue_url, args.username, now=ctx.now)
+    ctx.emit(
+        done.to_json(),
+        f"Enqueued a sync of {done.username} (leased until {done.leased_until:%H:%M}Z; the worker picks it up next).",
+    )
+    return errors.OK
+
+
+def username(raw: str) -> str:
+    """argparse type: the canonical username, or the worker's own words for why it is not one."""
+    try:
+        return normalize_username(raw)
+    except InvalidUsername as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -1,0 +1,76 @@
+"""Find the stack's table and queues by their logical ids, through CloudFormation.
+
+`DescribeStackResources` answers the same on AWS and on moto (the offline stack provisions the template's
+data resources through moto's CloudFormation), so the CLI needs no other configuration than a stack name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from ops.connect import Aws
+from ops.errors import StackNotFound, error_code
+
+TABLE, FETCH_QUEUE, DEAD_LETTER_QUEUE = "LikesTable", "FetchQueue", "FetchDeadLetterQueue"
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    region: str
+    endpoint_url: str | None
+    table_name: str
+    queue_url: str
+    queue_arn: str
+    dlq_url: str
+    dlq_arn: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "name": self.name,
+            "region": self.region,
+            "endpoint_url": self.endpoint_url,
+            "table": self.table_name,
+            "fetch_queue_url": self.queue_url,
+            "dead_letter_queue_url": self.dlq_url,
+        }
+
+
+def discover(aws: Aws, stack_name: str) -> Stack:
+    try:
+        described = aws.cloudformation.describe_stack_resources(StackName=stack_name)
+    except ClientError as exc:
+        # CloudFormation says "Stack with id X does not exist" as a ValidationError, on AWS and on moto.
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            where = f"at {aws.endpoint_url}" if aws.endpoint_url else f"in {aws.region}"
+            raise StackNotFound(
+                f"no stack named {stack_name!r} {where}",
+                hint="pass --stack-name (and --region or --profile), or start `make dev` for the local stack",
+            ) from None
+        raise
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described["StackResources"]}
+    missing = [logical for logical in (TABLE, FETCH_QUEUE, DEAD_LETTER_QUEUE) if logical not in physical]
+    if missing:
+        raise StackNotFound(
+            f"stack {stack_name!r} has no {', '.join(missing)}: is it a random-likes stack?",
+            hint="pass the stack name `sam deploy` used with --stack-name",
+        )
+    # A queue's physical id is its URL; its ARN comes from the queue itself (SQS answers with it on both).
+    queue_url, dlq_url = physical[FETCH_QUEUE], physical[DEAD_LETTER_QUEUE]
+    return Stack(
+        name=stack_name,
+        region=aws.region,
+        endpoint_url=aws.endpoint_url,
+        table_name=physical[TABLE],
+        queue_url=queue_url,
+        queue_arn=_arn(aws, queue_url),
+        dlq_url=dlq_url,
+        dlq_arn=_arn(aws, dlq_url),
+    )
+
+
+def _arn(aws: Aws, queue_url: str) -> str:
+    attributes = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])

@@ -1,0 +1,205 @@
+"""`random-likes status`: the whole pipeline at a glance — queues, subscribers, the fetcher, X usage, errors.
+
+The age of the dead-letter queue's oldest message has two honest sources. On AWS it is CloudWatch's
+`ApproximateAgeOfOldestMessage` (SQS has no such queue attribute; the metric lags by a minute or so and has
+no datapoint while the queue has been idle). moto has no SQS metrics, so against an endpoint the age is
+derived from the SentTimestamp of the messages a peek sees. The output always names the source.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ops.connect import Aws
+from ops.discover import Stack
+from ops.queues import QueueDepth, depth, peek
+from ops.render import Style, iso, table, truncate, when
+from ops.render import duration as human_duration
+from shared.models import Subscriber
+from shared.store import RateWindow, Store, Usage
+
+AGE_SOURCES = ("auto", "cloudwatch", "peek")
+PEEK_FOR_AGE = 100  # messages looked at to find the oldest (a standard queue has no order to rely on)
+RECENT_ERRORS = 5
+LIKES_ENDPOINT = "liked_tweets"  # the rate window the worker records (shared/budget.py)
+
+
+@dataclass(frozen=True)
+class OldestAge:
+    seconds: float | None
+    source: str  # "cloudwatch" | "peek" | "none" (the queue is empty)
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "source": self.source, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Status:
+    now: datetime
+    stack: Stack
+    fetch_queue: QueueDepth
+    dead_letter_queue: QueueDepth
+    oldest: OldestAge
+    subscribers: list[Subscriber]
+    fetcher_last_run: datetime | None
+    fetcher_detail: dict[str, Any]
+    usage: Usage
+    rate_window: RateWindow
+    recent_errors: list[Subscriber] = field(default_factory=list)
+
+    def by_status(self) -> dict[str, int]:
+        counts = Counter(sub.status.value for sub in self.subscribers)
+        return dict(sorted(counts.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack.to_json(),
+            "checked_at": iso(self.now),
+            "fetch_queue": self.fetch_queue.to_json(),
+            "dead_letter_queue": {**self.dead_letter_queue.to_json(), "oldest_age": self.oldest.to_json()},
+            "subscribers": {"total": len(self.subscribers), "by_status": self.by_status()},
+            "fetcher": {"last_run_at": iso(self.fetcher_last_run), "detail": self.fetcher_detail},
+            "x": {
+                "day": self.usage.day,
+                "requests": self.usage.x_requests,
+                "posts_read": self.usage.posts_read,
+                "rate_window": {
+                    "endpoint": LIKES_ENDPOINT,
+                    "remaining": self.rate_window.remaining,
+                    "reset_at": iso(self.rate_window.reset_at),
+                },
+            },
+            "recent_errors": [
+                {
+                    "username": sub.username,
+                    "status": sub.status.value,
+                    "last_error": sub.last_error,
+                    "last_sync_at": iso(sub.last_sync_at),
+                }
+                for sub in self.recent_errors
+            ],
+        }
+
+
+def gather(aws: Aws, stack: Stack, store: Store, *, now: datetime, age_from: str = "auto") -> Status:
+    dlq = depth(aws.sqs, stack.dlq_url)
+    subscribers = list(store.iter_subscribers())
+    last_run, detail = store.fetcher_run()
+    with_errors = [sub for sub in subscribers if sub.last_error]
+    with_errors.sort(key=lambda sub: sub.last_sync_at or sub.created_at, reverse=True)
+    return Status(
+        now=now,
+        stack=stack,
+        fetch_queue=depth(aws.sqs, stack.queue_url),
+        dead_letter_queue=dlq,
+        oldest=oldest_age(aws, stack, dlq, now=now, age_from=age_from),
+        subscribers=subscribers,
+        fetcher_last_run=last_run,
+        fetcher_detail=detail,
+        usage=store.usage(now.strftime("%Y-%m-%d")),
+        rate_window=store.rate_window(LIKES_ENDPOINT),
+        recent_errors=with_errors[:RECENT_ERRORS],
+    )
+
+
+def oldest_age(aws: Aws, stack: Stack, dlq: QueueDepth, *, now: datetime, age_from: str) -> OldestAge:
+    if dlq.visible + dlq.in_flight == 0:
+        return OldestAge(None, "none", "the queue is empty")
+    source = age_from if age_from != "auto" else ("peek" if aws.endpoint_url else "cloudwatch")
+    if source == "cloudwatch":
+        return _from_cloudwatch(aws, stack, now)
+    messages = peek(aws.sqs, stack.dlq_url, max_messages=PEEK_FOR_AGE)
+    sent = [m.sent_at for m in messages if m.sent_at is not None]
+    if not sent:
+        return OldestAge(None, "peek", "no message was visible to peek (all in flight?)")
+    return OldestAge(
+        (now - min(sent)).total_seconds(),
+        "peek",
+        f"SentTimestamp of the oldest of {len(messages)} peeked message(s)",
+    )
+
+
+def _from_cloudwatch(aws: Aws, stack: Stack, now: datetime) -> OldestAge:
+    queue_name = stack.dlq_arn.rsplit(":", 1)[-1]
+    response = aws.cloudwatch.get_metric_statistics(
+        Namespace="AWS/SQS",
+        MetricName="ApproximateAgeOfOldestMessage",
+        Dimensions=[{"Name": "QueueName", "Value": queue_name}],
+        StartTime=now - timedelta(minutes=15),
+        EndTime=now,
+        Period=60,
+        Statistics=["Maximum"],
+    )
+    points = sorted(response.get("Datapoints", []), key=lambda p: p["Timestamp"])
+    if not points:
+        return OldestAge(None, "cloudwatch", "no datapoint in the last 15 minutes (use --dlq-age peek)")
+    latest = points[-1]
+    return OldestAge(
+        float(latest["Maximum"]),
+        "cloudwatch",
+        f"ApproximateAgeOfOldestMessage at {iso(latest['Timestamp'])}",
+    )
+
+
+def render(status: Status, style: Style) -> str:
+    now = status.now
+    stack = status.stack
+    where = f"via {stack.endpoint_url}" if stack.endpoint_url else stack.region
+    fq, dlq = status.fetch_queue, status.dead_letter_queue
+    lines = [style.bold(f"{stack.name}") + style.dim(f"  ({where}, {iso(now)})"), ""]
+
+    dlq_text = f"{dlq.visible} waiting · {dlq.in_flight} in flight"
+    if status.oldest.seconds is not None:
+        dlq_text += f" · oldest {human_duration(status.oldest.seconds)} ({status.oldest.source})"
+    elif status.oldest.source != "none":
+        dlq_text += f" · oldest unknown ({status.oldest.note})"
+    if dlq.visible + dlq.in_flight:
+        dlq_text = style.paint(dlq_text, "red")
+    lines += [
+        style.bold("Queues"),
+        f"  fetch queue        {fq.visible} waiting · {fq.in_flight} in flight"
+        + (f" · {fq.delayed} delayed" if fq.delayed else ""),
+        f"  dead-letter queue  {dlq_text}",
+    ]
+    if dlq.visible + dlq.in_flight:
+        lines.append(style.dim("  → random-likes dlq peek; once the cause is fixed: random-likes dlq redrive"))
+
+    counts = status.by_status()
+    summary = " · ".join(f"{style.status(name)} {count}" for name, count in counts.items()) or "none yet"
+    lines += ["", style.bold(f"Subscribers  {len(status.subscribers)}"), f"  {summary}"]
+
+    run = status.fetcher_last_run
+    detail = ", ".join(f"{k} {v}" for k, v in status.fetcher_detail.items() if k in {"due", "leased", "sent", "failed"})
+    lines += ["", style.bold("Fetcher"), f"  last run {when(run, now)}" + (f": {detail}" if detail else "")]
+
+    window = status.rate_window
+    if window.remaining is None and window.reset_at is None:
+        window_text = "no request recorded yet"
+    elif window.reset_at is not None and window.reset_at <= now:
+        window_text = (
+            f"a fresh window (the last one reset {human_duration((now - window.reset_at).total_seconds())} ago)"
+        )
+    else:
+        left = "?" if window.remaining is None else str(window.remaining)
+        window_text = f"{left} requests left, resets {when(window.reset_at, now)}"
+    lines += [
+        "",
+        style.bold(f"X today ({status.usage.day}, UTC)"),
+        f"  {status.usage.x_requests} requests · {status.usage.posts_read} posts read",
+        f"  {LIKES_ENDPOINT} rate window: {window_text}",
+    ]
+
+    lines += ["", style.bold("Recent errors")]
+    if not status.recent_errors:
+        lines.append("  none")
+    else:
+        rows = [
+            [sub.username, style.status(sub.status.value), when(sub.last_sync_at, now), truncate(sub.last_error, 70)]
+            for sub in status.recent_errors
+        ]
+        lines.append(table(["USERNAME", "STATUS", "WHEN", "ERROR"], rows, indent="  "))
+    return "\n".join(lines)

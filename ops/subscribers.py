@@ -1,0 +1,132 @@
+"""`random-likes subscribers list|show` and `random-likes sync NAME`: subscribers as an operator sees them.
+
+`sync` enqueues exactly as the fetcher does (shared/enqueue.py): lease the subscriber first — a conditional
+move of next_sync_at, so a fetcher run at the same moment does not enqueue it a second time — then send
+one message with the same body; if the send fails, hand the lease back so the next fetcher run picks the
+subscriber up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ops.errors import OpsError, UnknownSubscriber
+from ops.render import Style, iso, table, truncate, when
+from shared.models import Subscriber, SubscriberStatus, SyncRequest
+from shared.settings import Settings
+from shared.store import Store, epoch
+
+# The pipeline's own default (SYNC_LEASE_SECONDS): a message in flight owns its subscriber this long.
+LEASE = timedelta(seconds=Settings.lease_seconds)
+
+
+def to_json(sub: Subscriber) -> dict[str, Any]:
+    return {
+        "username": sub.username,
+        "display_username": sub.display_username,
+        "status": sub.status.value,
+        "like_count": sub.like_count,
+        "history_complete": sub.history_complete,
+        "x_user_id": sub.x_user_id,
+        "created_at": iso(sub.created_at),
+        "last_sync_at": iso(sub.last_sync_at),
+        "next_sync_at": iso(sub.next_sync_at),
+        "last_error": sub.last_error,
+        "sync_count": sub.sync_count,
+        "posts_read": sub.posts_read,
+        "x_requests": sub.x_requests,
+    }
+
+
+def detail_json(sub: Subscriber) -> dict[str, Any]:
+    """`show`: everything `list` gives, and the walk in progress (a backfill resumes from it)."""
+    walk = (
+        None
+        if sub.walk is None
+        else {"base": sub.walk.base, "page_size": sub.walk.page_size, "resumes": bool(sub.walk.token)}
+    )
+    return {**to_json(sub), "walk": walk, "version": sub.version}
+
+
+def find(store: Store, username: str) -> Subscriber:
+    sub = store.get_subscriber(username, consistent=True)
+    if sub is None:
+        raise UnknownSubscriber(f"{username!r} is not subscribed", hint="random-likes subscribers list")
+    return sub
+
+
+def render_list(subs: list[Subscriber], now: datetime, style: Style) -> str:
+    if not subs:
+        return "No subscribers yet."
+    rows = [
+        [
+            sub.display_username,
+            style.status(sub.status.value),
+            str(sub.like_count),
+            when(sub.last_sync_at, now),
+            when(sub.next_sync_at, now),
+            truncate(sub.last_error, 50),
+        ]
+        for sub in subs
+    ]
+    return table(["USERNAME", "STATUS", "LIKES", "LAST SYNC", "NEXT SYNC", "LAST ERROR"], rows)
+
+
+def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
+    walk = "-"
+    if sub.walk is not None:
+        walk = f"from slot {sub.walk.base}, pages of {sub.walk.page_size}" + (", resumes" if sub.walk.token else "")
+    fields = [
+        ("username", sub.display_username),
+        ("status", style.status(sub.status.value)),
+        ("likes stored", f"{sub.like_count}" + (" (all X lets us reach)" if sub.history_complete else "")),
+        ("X user id", sub.x_user_id or "- (not looked up yet)"),
+        ("subscribed", when(sub.created_at, now)),
+        ("last sync", when(sub.last_sync_at, now)),
+        ("next sync", when(sub.next_sync_at, now)),
+        ("syncs", str(sub.sync_count)),
+        ("X requests", str(sub.x_requests)),
+        ("posts read", str(sub.posts_read)),
+        ("walk", walk),
+        ("last error", sub.last_error or "-"),
+    ]
+    return "\n".join(f"{style.bold(f'{name:<13}')} {value}" for name, value in fields)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    username: str
+    message: dict[str, str]
+    leased_until: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "enqueued": True,
+            "message": self.message,
+            "leased_until": iso(self.leased_until),
+        }
+
+
+def sync_now(store: Store, sqs: Any, queue_url: str, username: str, *, now: datetime) -> Enqueued:
+    sub = find(store, username)
+    if sub.status is SubscriberStatus.DELETING:
+        raise UnknownSubscriber(f"{username!r} is being unsubscribed (its likes are being deleted): nothing to sync")
+    seen = None if sub.next_sync_at is None else epoch(sub.next_sync_at)
+    until = now + LEASE
+    if not store.lease(sub.username, seen, until):
+        raise OpsError(
+            f"{username!r} changed while it was being leased (a fetcher run, or an unsubscribe, got there first)",
+            hint="look at it with `random-likes subscribers show`, then try again",
+        )
+    request = SyncRequest(username=sub.username, reason="manual", action="sync")
+    try:
+        # The body the fetcher and the api send (shared/sync_queue.py), through this command's own client.
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(request.to_json()))
+    except BaseException:  # an AWS error, or Ctrl-C mid-send
+        store.lease(sub.username, None, now)  # due again now: the next fetcher run enqueues it
+        raise
+    return Enqueued(sub.username, request.to_json(), until)

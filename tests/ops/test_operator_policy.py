@@ -1,0 +1,189 @@
+"""docs/operations.md's IAM policy is exactly what the CLI asks AWS for: no action missing, none to spare.
+
+Every command runs with --endpoint-url pointed at a loopback proxy in front of moto. The proxy notes each
+request's service (from the SigV4 credential scope), operation and resource (queue, table, index, stack)
+and forwards it unchanged, so boto3's and pynamodb's calls are seen alike. Each noted call must be allowed
+by a statement of the documented policy, and each documented action must be used — but for the three that
+only exist on AWS (moto has no move-task API and no SQS metrics), which the Stubber tests cover.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import http.client
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from local.provision import REGION, StackResources, client, provision
+from ops.cli import main
+from shared.store import Store
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+ACCOUNT = "123456789012"  # moto's
+# The IAM action of an API call, where it is not the call's own name.
+BATCH_ACTIONS = {
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+}
+AWS_ONLY = {"sqs:StartMessageMoveTask", "sqs:CancelMessageMoveTask", "cloudwatch:GetMetricStatistics"}
+
+
+@dataclass(frozen=True)
+class Call:
+    action: str  # e.g. sqs:ReceiveMessage
+    resource: str  # the ARN IAM would check
+
+
+@dataclass
+class RecordingProxy:
+    upstream: str
+    calls: list[Call] = field(default_factory=list)
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+        target = urlsplit(self.upstream)
+
+        class Forward(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self._forward()
+
+            def do_GET(self) -> None:
+                self._forward()
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                proxy.calls.append(describe(dict(self.headers), body))
+                upstream = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+                upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
+                answer = upstream.getresponse()
+                payload = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in {"transfer-encoding", "connection", "content-length"}:
+                        self.send_header(name, value)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                upstream.close()
+
+        return Forward
+
+
+def describe(headers: dict[str, str], body: bytes) -> Call:
+    """The IAM action and resource of one signed request (JSON protocols and CloudFormation's query one)."""
+    service = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
+    assert service, "every request is signed"
+    name = service.group(1)
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        operation = target.rsplit(".", 1)[-1]
+        params: dict[str, Any] = json.loads(body or b"{}")
+    else:
+        form = parse_qs(body.decode())
+        operation = form["Action"][0]
+        params = {key: values[0] for key, values in form.items()}
+    operation = BATCH_ACTIONS.get(operation, operation)
+    arn = f"arn:aws:{name}:{REGION}:{ACCOUNT}:"
+    if name == "sqs":
+        queue = (
+            (params.get("QueueUrl") or params.get("SourceArn") or "").rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
+        )
+        resource = arn + queue
+    elif name == "dynamodb":
+        resource = (
+            arn + f"table/{params['TableName']}" + (f"/index/{params['IndexName']}" if "IndexName" in params else "")
+        )
+    elif name == "cloudformation":
+        resource = arn + f"stack/{params['StackName']}/id"
+    else:
+        resource = "*"
+    return Call(f"{name}:{operation}", resource)
+
+
+def documented_policy() -> dict[str, Any]:
+    text = DOC.read_text(encoding="utf-8").split("<!-- operator-policy -->", 1)[1]
+    block = text.split("```json", 1)[1].split("```", 1)[0]
+    policy: dict[str, Any] = json.loads(block)
+    return policy
+
+
+def allowed(policy: dict[str, Any], call: Call) -> bool:
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        patterns = [r.replace("REGION", REGION).replace("ACCOUNT_ID", ACCOUNT) for r in resources]
+        if call.action in actions and any(fnmatch.fnmatchcase(call.resource, p) for p in patterns):
+            return True
+    return False
+
+
+@pytest.fixture
+def proxy(ops_endpoint: str) -> Iterator[tuple[RecordingProxy, str]]:
+    recorder = RecordingProxy(ops_endpoint)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), recorder.handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield recorder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def default_stack(ops_endpoint: str, aws_env: None) -> StackResources:
+    """The stack under its default name, which the documented policy is written for."""
+    return provision(ops_endpoint, "random-likes")
+
+
+def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_does_not_use(
+    proxy: tuple[RecordingProxy, str],
+    default_stack: StackResources,
+    ops_endpoint: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recorder, url = proxy
+    # Given a subscriber and a dead letter in the default stack. (Through the proxy too: pynamodb keeps one
+    # connection per item class and table, so a Store on moto's own URL would take the CLI's calls past it.)
+    now = datetime.now(UTC)
+    Store(default_stack.table_name, REGION, url).create_subscriber("demo", "demo", now, now)
+    client("sqs", ops_endpoint).send_message(QueueUrl=default_stack.dlq_url, MessageBody='{"username": "demo"}')
+    recorder.calls.clear()
+
+    # When an operator runs every command through the proxy
+    for command in (
+        ["status"],
+        ["dlq", "peek"],
+        ["dlq", "redrive", "--dry-run"],
+        ["dlq", "redrive"],
+        ["subscribers", "list"],
+        ["subscribers", "show", "demo"],
+        ["sync", "demo"],
+    ):
+        assert main(["--endpoint-url", url, *command]) == 0, capsys.readouterr().err
+
+    # Then the documented policy allows every request made, on its exact resource
+    policy = documented_policy()
+    refused = sorted({f"{c.action} on {c.resource}" for c in recorder.calls if not allowed(policy, c)})
+    assert refused == []
+    # And every action it grants was used (or exists only on AWS, where the Stubber tests hold it)
+    granted = {
+        action
+        for statement in policy["Statement"]
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert granted - {c.action for c in recorder.calls} == AWS_ONLY

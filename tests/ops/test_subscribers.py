@@ -1,0 +1,140 @@
+"""`random-likes subscribers list|show` and `random-likes sync NAME` against moto."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.provision import REGION, StackResources
+from shared.clock import SystemClock
+from shared.enqueue import enqueue_due
+from shared.models import SubscriberStatus
+from shared.store import Store
+from shared.sync_queue import SqsSyncQueue
+from tests.ops.conftest import Cli
+
+NOW = datetime.now(UTC)
+
+
+def subscribe(store: Store, *names: str) -> None:
+    for name in names:
+        store.create_subscriber(name.lower(), name, NOW, NOW)
+
+
+def fetch_queue(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
+    messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+def test_list_shows_every_subscriber_in_a_table_and_in_json(cli: Cli, store: Store) -> None:
+    # Given two subscribers, one of which failed its last sync
+    subscribe(store, "Demo", "ada_writes")
+    store.finish_sync(
+        "ada_writes",
+        status=SubscriberStatus.ERROR,
+        now=NOW,
+        next_sync_at=NOW + timedelta(hours=1),
+        last_error="XUnavailable: X answered 503",
+    )
+
+    table = cli("subscribers", "list")
+    data = json.loads(cli("--json", "subscribers", "list").out)
+
+    assert table.code == 0
+    header, *rows = table.out.splitlines()
+    assert header.split() == ["USERNAME", "STATUS", "LIKES", "LAST", "SYNC", "NEXT", "SYNC", "LAST", "ERROR"]
+    assert rows[0].split()[:3] == ["ada_writes", "error", "0"]
+    assert rows[0].endswith("XUnavailable: X answered 503")
+    assert rows[1].split()[:3] == ["Demo", "pending", "0"]
+    assert [s["username"] for s in data["subscribers"]] == ["ada_writes", "demo"]
+    assert set(data["subscribers"][1]) == {
+        "username",
+        "display_username",
+        "status",
+        "like_count",
+        "history_complete",
+        "x_user_id",
+        "created_at",
+        "last_sync_at",
+        "next_sync_at",
+        "last_error",
+        "sync_count",
+        "posts_read",
+        "x_requests",
+    }
+    assert data["subscribers"][1]["display_username"] == "Demo"
+
+
+def test_show_gives_one_subscriber_in_full(cli: Cli, store: Store) -> None:
+    subscribe(store, "demo")
+
+    text = cli("subscribers", "show", "@Demo")  # as people type it: the canonical name is found
+    data = json.loads(cli("--json", "subscribers", "show", "demo").out)
+
+    assert text.code == 0
+    assert "status        pending" in text.out
+    assert "X user id     - (not looked up yet)" in text.out
+    assert (data["username"], data["status"], data["walk"]) == ("demo", "pending", None)
+    assert data["version"] == 1
+
+
+def test_show_of_an_unknown_subscriber_is_a_clear_error(cli: Cli) -> None:
+    text = cli("subscribers", "show", "nobody")
+    data = cli("--json", "subscribers", "show", "nobody")
+
+    assert text.code == data.code == 6
+    assert text.err.startswith("random-likes: 'nobody' is not subscribed")
+    assert "Traceback" not in text.err
+    assert json.loads(data.out)["error"]["code"] == "unknown_subscriber"
+
+
+def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
+    cli: Cli, store: Store, sqs: Any, ops_stack: StackResources, ops_endpoint: str
+) -> None:
+    # Given a subscriber that is due now
+    subscribe(store, "demo")
+
+    # When the operator asks for a sync
+    result = cli("--json", "sync", "demo")
+
+    # Then exactly one message with the pipeline's body is in the fetch queue
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["message"] == {"username": "demo", "reason": "manual", "action": "sync"}
+    assert fetch_queue(sqs, ops_stack) == [{"username": "demo", "reason": "manual", "action": "sync"}]
+    # And the subscriber is leased (not due), so a fetcher run right after does not enqueue it again
+    sub = store.get_subscriber("demo", consistent=True)
+    assert sub is not None
+    assert sub.next_sync_at is not None
+    assert sub.next_sync_at > NOW + timedelta(minutes=50)
+    report = enqueue_due(
+        store=store,
+        queue=SqsSyncQueue(ops_stack.queue_url, REGION, ops_endpoint),
+        clock=SystemClock(),
+        lease=timedelta(hours=1),
+    )
+    assert report.sent == 0
+
+
+def test_sync_refuses_a_subscriber_that_is_unknown_or_being_deleted(
+    cli: Cli, store: Store, sqs: Any, ops_stack: StackResources
+) -> None:
+    subscribe(store, "leaving")
+    store.mark_deleting("leaving")
+
+    unknown = cli("sync", "nobody")
+    deleting = cli("sync", "leaving")
+
+    assert (unknown.code, deleting.code) == (6, 6)
+    assert "'nobody' is not subscribed" in unknown.err
+    assert "being unsubscribed" in deleting.err
+    assert fetch_queue(sqs, ops_stack) == []
+
+
+def test_a_username_x_would_not_allow_is_a_usage_error(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli("sync", "not a name!")
+    assert exited.value.code == 2
+    assert "username may contain only the letters A-Z, digits and underscores" in capsys.readouterr().err
