@@ -42,9 +42,22 @@ const ui = {
 /** Everything about the username being shown; replaced (and its work cancelled) when another is chosen. */
 let session = null;
 
+// Where focus goes when the control that had it disappears with its view (keyboard users stay in place).
+const FOCUS_ON_SHOW = { card: "another", notsub: "subscribe", sync: "sync-name", error: "retry" };
+
+let focusLost = false;
+
 function show(view) {
+  const active = document.activeElement;
+  const inViews = active && Object.values(ui.views).some((node) => node.contains(active));
   for (const [name, node] of Object.entries(ui.views)) node.hidden = name !== view;
   document.body.dataset.view = view;
+  // Lost now (its view was hidden), or lost by the loading view in between and still nowhere.
+  focusLost = (inViews && !ui.views[view].contains(active)) || (focusLost && document.activeElement === document.body);
+  if (focusLost && FOCUS_ON_SHOW[view]) {
+    $(FOCUS_ON_SHOW[view]).focus({ preventScroll: true });
+    focusLost = false;
+  }
 }
 
 function validationMessage(raw) {
@@ -171,8 +184,11 @@ function noPick(s, { status, data }) {
 // --- subscribing and the sync's status ------------------------------------------------------------------
 
 async function subscribe(s) {
-  ui.subscribe.disabled = true;
-  ui.syncRetry.disabled = true;
+  // aria-disabled, not disabled: a disabled button drops keyboard focus on the floor.
+  if (s.subscribing) return;
+  s.subscribing = true;
+  ui.subscribe.setAttribute("aria-disabled", "true");
+  ui.syncRetry.setAttribute("aria-disabled", "true");
   try {
     const { status, data } = await api.subscribe(s.name, s.controller.signal);
     if (s.ended) return;
@@ -191,8 +207,9 @@ async function subscribe(s) {
   } catch (error) {
     if (!s.ended) failed(s, error, () => subscribe(s));
   } finally {
-    ui.subscribe.disabled = false;
-    ui.syncRetry.disabled = false;
+    s.subscribing = false;
+    ui.subscribe.removeAttribute("aria-disabled");
+    ui.syncRetry.removeAttribute("aria-disabled");
   }
 }
 

@@ -94,11 +94,11 @@ function mediaItem(item, index, total, postLink) {
   const src = safeHttpUrl(item.type === "photo" ? item.url : item.preview_image_url || item.url);
   const described = typeof item.alt_text === "string" && item.alt_text.trim() !== "";
   const fallbackAlt = `${kind ?? "Photo"}${total > 1 ? ` ${index + 1} of ${total}` : ""}, no description`;
-  const alt = described ? item.alt_text : fallbackAlt;
+  const alt = described ? (kind ? `${kind}: ${item.alt_text}` : item.alt_text) : fallbackAlt;
   const frame = externalLink(postLink, "media-frame") ?? el("div", "media-frame");
   if (src) {
     const img = el("img", "media-img");
-    img.alt = kind && described ? `${kind}: ${alt}` : alt;
+    img.alt = alt;
     // The box is reserved from X's width and height before the image arrives: no layout shift.
     if (Number.isInteger(item.width) && Number.isInteger(item.height) && item.width > 0 && item.height > 0) {
       img.width = item.width;
