@@ -64,7 +64,7 @@ function validationMessage(raw) {
   const name = raw.replace(/^@/, "");
   if (!name) return "Enter an X username.";
   if (name.length > 15) return "A username is at most 15 characters long, the most X allows.";
-  return "A username may contain only the letters A–Z, digits and underscores.";
+  return "A username may contain only the letters A-Z, digits and underscores.";
 }
 
 function setFieldError(message) {
@@ -137,7 +137,7 @@ async function draw(s, { first = false } = {}) {
     if (!s.ended) failed(s, error, () => draw(s, { first }));
   } finally {
     s.drawing = false;
-    ui.cardSlot.setAttribute("aria-busy", "false");
+    if (!s.ended) ui.cardSlot.setAttribute("aria-busy", "false");
   }
 }
 

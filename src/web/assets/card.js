@@ -72,6 +72,7 @@ function authorLine(author) {
 function postText(post) {
   const p = el("p", "text");
   p.dir = "auto";
+  p.setAttribute("elementtiming", "card-text"); // when the text was painted, for bench/page_click.py
   const media = Array.isArray(post.media) && post.media.length > 0;
   for (const piece of textPieces(post.text, post.links, { hasMedia: media })) {
     const link = piece.href ? externalLink(piece.href, "text-link") : null;

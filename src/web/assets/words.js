@@ -6,12 +6,15 @@ function likes(n) {
   return `${number.format(n)} ${n === 1 ? "like" : "likes"}`;
 }
 
-/** A local clock time ("14:05"), with the weekday when it is not today. */
+/** A local clock time: "14:05" today, "01:00 tomorrow", else with the weekday ("Tue 01:00"). */
 export function clockTime(iso, now = new Date()) {
   const when = new Date(iso);
   if (!iso || Number.isNaN(when.getTime())) return null;
   const time = when.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
   if (when.toDateString() === now.toDateString()) return time;
+  const tomorrow = new Date(now);
+  tomorrow.setDate(now.getDate() + 1);
+  if (when.toDateString() === tomorrow.toDateString()) return `${time} tomorrow`;
   return `${when.toLocaleDateString(undefined, { weekday: "short" })} ${time}`;
 }
 

@@ -7,27 +7,21 @@ Chromium missing skips these tests on a laptop, and fails them where RANDOM_LIKE
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
 
 from api import web
+from tests.e2e.browser.chromium import CHROMIUM, launch
+from tests.e2e.browser.stack import RunningStack, running_stack
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-# Without the networking flags Chromium keeps dialling Google's services, which the sandbox refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 # A made-up origin for tests of the page's modules alone: Playwright answers it from src/web, no server.
 MODULE_ORIGIN = "http://random-likes.test"
 BLANK_PATH = "/assets/blank-for-tests"  # an HTML document under the same CSP that runs nothing of its own
@@ -44,7 +38,7 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = launch(playwright)
         yield launched
         launched.close()
 
@@ -87,3 +81,115 @@ def module_page(browser: Any) -> Iterator[Any]:
     """One page per test module: the modules under test are pure, so tests cannot disturb each other."""
     with module_context(browser) as page:
         yield page
+
+
+# --- the page on the running stack ----------------------------------------------------------------------
+
+# Chromium logs every non-2xx fetch as a console error. These two are answers the page asks for and handles
+# (not subscribed; subscribed but nothing stored yet), so they are not errors of the page.
+EXPECTED_API_ANSWER = re.compile(r"Failed to load resource: the server responded with a status of (404|409)")
+
+
+@dataclass
+class Watched:
+    """A page with everything it did recorded: requests, console errors, uncaught errors, dialogs."""
+
+    page: Any
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[tuple[str, str]] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def foreign_requests(self) -> list[str]:
+        def origin(url: str) -> str:
+            parts = urlsplit(url)
+            return f"{parts.scheme}://{parts.netloc}"
+
+        return [url for url in self.requests if origin(url) != self.origin]
+
+    def unexpected_console_errors(self) -> list[tuple[str, str]]:
+        return [
+            (text, url)
+            for text, url in self.console_errors
+            if not (EXPECTED_API_ANSWER.search(text) and "/api/subscriptions/" in url)
+        ]
+
+    def view(self) -> str:
+        view: str = self.page.evaluate("document.body.dataset.view")
+        return view
+
+    def wait_for_view(self, view: str, timeout: float = 30_000) -> None:
+        self.page.wait_for_selector(f"body[data-view={view}]", timeout=timeout)
+
+    def card_id(self) -> str:
+        post_id: str = self.page.get_attribute("#card-slot article.card", "data-post-id")
+        return post_id
+
+    def cards_shown(self) -> int:
+        count: int = self.page.evaluate("performance.getEntriesByName('random-likes:card', 'mark').length")
+        return count
+
+    def another(self, *, key: str | None = None) -> str:
+        """Ask for another card (button, or a key) and wait until it is rendered; returns its post id."""
+        before = self.cards_shown()
+        if key:
+            self.page.keyboard.press(key)
+        else:
+            self.page.click("#another")
+        self.page.wait_for_function(
+            "n => performance.getEntriesByName('random-likes:card', 'mark').length > n", arg=before
+        )
+        return self.card_id()
+
+    def show_draw(self, stack: RunningStack, username: str, deck: int, draw: int, like_count: int) -> str:
+        """Open the page on card `draw` of `deck`, by seeding the page's own deck state in sessionStorage."""
+        self.page.goto(stack.url)
+        self.page.evaluate(
+            "([key, state]) => sessionStorage.setItem(key, JSON.stringify(state))",
+            [f"random-likes:deck:{username}", {"deck": deck, "draw": draw, "count": like_count, "last": None}],
+        )
+        self.page.goto(f"{stack.url}?u={username}")
+        self.wait_for_view("card")
+        return self.card_id()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """One offline stack per test module (`python -m local.dev` on free ports, a fresh data directory)."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture
+def open_page(browser: Any, stack: RunningStack) -> Iterator[Callable[..., Watched]]:
+    """Open watched pages on the stack: `open_page(viewport=..., color_scheme=...)` (context options)."""
+    contexts: list[Any] = []
+
+    def open_(**options: Any) -> Watched:
+        context = browser.new_context(
+            **{"viewport": {"width": 1280, "height": 800}, "locale": "en-GB", "timezone_id": "Europe/Berlin", **options}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        watched = Watched(page=page, origin=stack.origin)
+        page.on("request", lambda request: watched.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and watched.console_errors.append((message.text, message.location.get("url", "")))
+            ),
+        )
+        page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
+
+        def on_dialog(dialog: Any) -> None:
+            watched.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        return watched
+
+    yield open_
+    for context in contexts:
+        context.close()

@@ -260,10 +260,12 @@ def test_waits_name_the_local_time_of_next_sync(browser: Any) -> None:
             return [
                 describe(sub("rate_limited", "2026-03-02T13:05:00Z"), now),
                 describe(sub("usage_capped", "2026-03-03T00:00:00Z"), now),
+                describe(sub("rate_limited", "2026-03-05T07:30:00Z"), now),
             ];
         }"""
         )
 
     assert result[0]["title"] == "Waiting for X's rate limit until 14:05"
     assert result[0]["detail"] == "240 likes so far"
-    assert result[1]["title"] == "Today's X read budget is spent; continuing at Tue 01:00"
+    assert result[1]["title"] == "Today's X read budget is spent; continuing at 01:00 tomorrow"
+    assert result[2]["title"] == "Waiting for X's rate limit until Thu 08:30"
