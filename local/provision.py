@@ -44,14 +44,19 @@ def data_template(template: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
 
 
-def provision(endpoint_url: str, stack_name: str = "random-likes", region: str = REGION) -> StackResources:
-    """Create (or find, if it is already there) the stack's data resources in moto."""
+def provision(
+    endpoint_url: str, stack_name: str = "random-likes", region: str = REGION, template: dict[str, Any] | None = None
+) -> StackResources:
+    """Create (or find, if it is already there) the stack's data resources in moto.
+
+    `template`: the translated template to take them from (default: template.yaml with its default parameters).
+    """
     cloudformation = client("cloudformation", endpoint_url, region)
     existing = {
         s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"
     }
     if stack_name not in existing:
-        cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(data_template()))
+        cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(data_template(template)))
     return describe(endpoint_url, stack_name, region)
 
 

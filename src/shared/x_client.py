@@ -168,7 +168,7 @@ class XClient:
             raise XForbidden(_exc_detail(exc) or "X has no likes for this user") from None
         except tweepy.BadRequest as exc:
             detail = _exc_detail(exc) or "X rejected the request"
-            if cursor and "pagination_token" in detail:
+            if cursor and "pagination_token" in _invalid_parameters(exc):
                 raise XInvalidCursor(detail) from None
             raise XUnavailable(f"X answered 400: {detail}") from None
         except tweepy.TwitterServerError as exc:
@@ -217,7 +217,7 @@ def parse_likes_page(body: Mapping[str, Any], rate: RateLimit) -> LikesPage:
 def _post(tweet: Mapping[str, Any], users: Mapping[str, Any], media: Mapping[str, Any]) -> Post:
     note = tweet.get("note_tweet") or {}
     # A long-form post's full text is in note_tweet; `text` holds only its first 280 characters.
-    text = note.get("text") or tweet.get("text") or ""
+    text = x_unescape(note.get("text") or tweet.get("text") or "")
     entities = (note.get("entities") if note.get("text") else None) or tweet.get("entities") or {}
     author_data = users.get(str(tweet.get("author_id")))
     author = None
@@ -264,6 +264,12 @@ def _post(tweet: Mapping[str, Any], users: Mapping[str, Any], media: Mapping[str
     )
 
 
+def x_unescape(text: str) -> str:
+    """X sends post text with &, < and > as HTML entities: store what the author wrote (the page renders it
+    as text, never as HTML, so nothing here is trusted)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _json(response: requests.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -283,8 +289,9 @@ def _too_many(exc: tweepy.TooManyRequests) -> XError:
         body = {}
     problem = body.get("type") if isinstance(body, dict) else None
     if problem == USAGE_CAPPED:
-        reset = rate.reset_at or _next_utc_midnight()
-        return XUsageCapped(reset, _problem_detail(body) or "X's usage cap is reached")
+        # x-rate-limit-reset is the 15-minute window's, not the cap's: X does not say when the cap lifts, and
+        # reads are billed per UTC day, so try again after midnight (once, not every window).
+        return XUsageCapped(_next_utc_midnight(), _problem_detail(body) or "X's usage cap is reached")
     reset = rate.reset_at or datetime.now(UTC) + timedelta(minutes=15)
     return XRateLimited(reset, "X's rate limit is reached")
 
@@ -292,6 +299,19 @@ def _too_many(exc: tweepy.TooManyRequests) -> XError:
 def _next_utc_midnight() -> datetime:
     now = datetime.now(UTC)
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _invalid_parameters(exc: tweepy.HTTPException) -> set[str]:
+    """The query parameters an X 400 names in errors[].parameters."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return set()
+    names: set[str] = set()
+    for error in body.get("errors") or [] if isinstance(body, dict) else []:
+        if isinstance(error, dict) and isinstance(error.get("parameters"), dict):
+            names.update(error["parameters"])
+    return names
 
 
 def _exc_detail(exc: tweepy.HTTPException) -> str:

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.budget import ReadBudget
 from shared.clock import SystemClock
-from shared.errors import MalformedMessage
+from shared.errors import InvalidUsername, MalformedMessage
 from shared.models import SubscriberStatus, SyncOutcome, SyncRequest, normalize_username
 from shared.purge import purge_subscriber
 from shared.settings import Settings, SettingsError
@@ -35,7 +35,9 @@ from shared.x_client import XClient, XCredentials
 logger = Logger(service="worker")
 tracer = Tracer(service="worker")
 metrics = Metrics(namespace="RandomLikes", service="worker")
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch where every record failed is reported like any other (every id listed) rather than raised:
+# Lambda retries the same messages either way, and the log shows one failure per record, not a crash.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
 
 
@@ -91,7 +93,7 @@ def parse_request(body: str) -> SyncRequest:
         raise MalformedMessage(f"unknown action {str(action)[:20]!r}")
     try:
         username = normalize_username(data["username"])
-    except ValueError as exc:
+    except InvalidUsername as exc:
         raise MalformedMessage(f"bad username in message: {exc}") from None
     return SyncRequest(username=username, reason=str(data.get("reason", "schedule"))[:20], action=action)
 

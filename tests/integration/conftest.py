@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client
+from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client, put_x_credentials
+from local.xsim import ScaledClock, XSim, XSimConfig
 from shared.store import Store
 from tests.support.aws import moto_server, provision_stack
 
@@ -21,15 +22,32 @@ def aws_endpoint() -> Iterator[str]:
         yield url
 
 
+X_CREDENTIALS_PARAMETER = "/random-likes/test/x-credentials"
+
+
 @pytest.fixture(scope="session")
-def stack(aws_endpoint: str) -> Iterator[StackResources]:
+def pipeline_x() -> Iterator[XSim]:
+    """The X the handlers talk to: the simulator on real time, with limits high enough for a whole session
+    (rate limits and usage caps are tested on simulators of their own)."""
+    config = XSimConfig(rate_limit=1_000_000, app_rate_limit=1_000_000, like_every_minutes={})
+    sim = XSim(config, clock=ScaledClock(1.0)).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(aws_endpoint: str, pipeline_x: XSim) -> Iterator[StackResources]:
     """The template's table and queues, and the environment a deployed function would see.
 
     Handlers read their settings from the environment once per cold start, as on Lambda: this sets it
-    once for the session (one stack for all tests; each test uses its own usernames).
+    once for the session (one stack for all tests; each test uses its own usernames). The worker reads
+    the X credentials (the simulator's demo account) from SSM, as deployed.
     """
     resources = provision_stack(aws_endpoint, "random-likes-test")
+    put_x_credentials(aws_endpoint, X_CREDENTIALS_PARAMETER, pipeline_x.oauth1_credentials("demo").as_dict())
     env = {
+        "X_API_BASE_URL": pipeline_x.base_url,
+        "X_CREDENTIALS_PARAMETER": X_CREDENTIALS_PARAMETER,
         **resources.function_env(),
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_DEFAULT_REGION": REGION,

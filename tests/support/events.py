@@ -55,3 +55,23 @@ def sqs_event(*bodies: str, receive_count: int = 1) -> dict[str, Any]:
         record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
         records.append(record)
     return {"Records": records}
+
+
+def sqs_event_from(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's poller builds from a ReceiveMessage response (AttributeNames=All)."""
+    template = load_event("worker-sync")["Records"][0]
+    records = []
+    for message in messages:
+        record = copy.deepcopy(template)
+        record.update(
+            messageId=message["MessageId"],
+            receiptHandle=message["ReceiptHandle"],
+            body=message["Body"],
+            md5OfBody=message["MD5OfBody"],
+            eventSourceARN=queue_arn,
+        )
+        record["attributes"].update(
+            {k: v for k, v in message.get("Attributes", {}).items() if k in record["attributes"]}
+        )
+        records.append(record)
+    return {"Records": records}

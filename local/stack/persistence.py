@@ -1,0 +1,198 @@
+"""moto's tables and queues, saved to one file and loaded back, so `make dev` keeps its state across restarts.
+
+moto keeps everything in memory and has no persistence of its own. This runs inside the AWS process
+(`aws.py`), next to moto's backends, and reads and writes them directly:
+
+- a snapshot is one JSON-lines file: per table every item (DynamoDB JSON), per queue every message with
+  what SQS knows of it (body, attributes, receive count, first-receive and sent timestamps, FIFO group and
+  deduplication ids). It is written to a temporary file and renamed, so a crash leaves the previous one.
+- DynamoDB requests pass a shared gate and a snapshot takes it exclusively, so a snapshot never sees half
+  of a request (a TransactWriteItems is all in or all out).
+- restored messages are visible at once: one that was in flight when the stack stopped is delivered again
+  (its receive count kept), as SQS would after its visibility timeout.
+
+Tables and queues are keyed by their logical id in the template, since moto names tables anew each start.
+This reads moto 5.x's internal models (Table.all_items / put_item, Queue._messages / add_message): a moto
+upgrade that changes them fails tests/unit/test_local_persistence.py before it fails anyone's data.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+class Gate:
+    """Many requests at once, or one snapshot alone (a readers-writer lock, writer = the snapshot)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._exclusive = False
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._exclusive = True  # new requests wait from here on; running ones finish
+            while self._active:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The logical ids of the stack's tables and queues and their names in moto."""
+
+    tables: Mapping[str, str]  # logical id -> table name
+    queues: Mapping[str, str]  # logical id -> queue name
+
+
+@dataclass(frozen=True)
+class Counts:
+    items: int
+    messages: int
+
+    def __str__(self) -> str:
+        return f"{self.items} item(s), {self.messages} message(s)"
+
+
+def _dynamodb() -> Any:
+    from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415 - only in the AWS process
+
+    return dynamodb_backends[ACCOUNT_ID][REGION]
+
+
+def _sqs() -> Any:
+    from moto.sqs.models import sqs_backends  # noqa: PLC0415
+
+    return sqs_backends[ACCOUNT_ID][REGION]
+
+
+_MESSAGE_FIELDS = (
+    "sender_id",
+    "sent_timestamp",
+    "approximate_first_receive_timestamp",
+    "approximate_receive_count",
+    "deduplication_id",
+    "group_id",
+    "sequence_number",
+)
+
+
+def to_wire(attribute: Mapping[str, Any]) -> dict[str, Any]:
+    """moto's attribute value (binary as bytes) -> DynamoDB JSON as the API sends it (binary as base64)."""
+    ((kind, value),) = attribute.items()
+    if kind == "B":
+        return {kind: base64.b64encode(value).decode() if isinstance(value, bytes) else value}
+    if kind == "BS":
+        return {kind: [base64.b64encode(v).decode() if isinstance(v, bytes) else v for v in value]}
+    if kind == "L":
+        return {kind: [to_wire(v) for v in value]}
+    if kind == "M":
+        return {kind: {k: to_wire(v) for k, v in value.items()}}
+    return {kind: value}
+
+
+def from_wire(attribute: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB JSON -> what moto's put_item takes (binary as bytes, as its request parser hands it over)."""
+    ((kind, value),) = attribute.items()
+    if kind == "B":
+        return {kind: base64.b64decode(value)}
+    if kind == "BS":
+        return {kind: [base64.b64decode(v) for v in value]}
+    if kind == "L":
+        return {kind: [from_wire(v) for v in value]}
+    if kind == "M":
+        return {kind: {k: from_wire(v) for k, v in value.items()}}
+    return {kind: value}
+
+
+def snapshot_lines(resources: Resources, gate: Gate) -> list[str]:
+    """The current tables and queues as JSON lines (the caller writes them)."""
+    lines = [json.dumps({"format": FORMAT})]
+    with gate.exclusive():
+        for logical_id, name in sorted(resources.tables.items()):
+            table = _dynamodb().get_table(name)
+            for item in table.all_items():
+                attributes = {k: to_wire(v) for k, v in item.to_json()["Attributes"].items()}
+                lines.append(json.dumps({"table": logical_id, "item": attributes}, separators=(",", ":")))
+    for logical_id, name in sorted(resources.queues.items()):
+        queue = _sqs().get_queue(name)
+        for message in list(queue._messages):
+            record = {field: getattr(message, field) for field in _MESSAGE_FIELDS}
+            record.update(id=message.id, body=message.body, message_attributes=message.message_attributes)
+            lines.append(json.dumps({"queue": logical_id, "message": record}, separators=(",", ":")))
+    return lines
+
+
+def save(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def restore(path: Path, resources: Resources) -> Counts:
+    """Load a snapshot into the freshly created tables and queues; raises ValueError if it is unreadable."""
+    from moto.sqs.models import Message  # noqa: PLC0415
+
+    items = messages = 0
+    with path.open(encoding="utf-8") as lines:
+        header = json.loads(next(lines, "{}"))
+        if header.get("format") != FORMAT:
+            raise ValueError(f"{path} is not a snapshot this version can read (format {header.get('format')!r})")
+        for number, line in enumerate(lines, start=2):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise ValueError(f"{path}:{number} is not JSON") from None
+            if "table" in record and record["table"] in resources.tables:
+                attributes = {k: from_wire(v) for k, v in record["item"].items()}
+                _dynamodb().get_table(resources.tables[record["table"]]).put_item(attributes)
+                items += 1
+            elif "queue" in record and record["queue"] in resources.queues:
+                saved = record["message"]
+                message = Message(saved["id"], saved["body"])
+                message.message_attributes = saved.get("message_attributes") or {}
+                for field in _MESSAGE_FIELDS:
+                    setattr(message, field, saved.get(field))
+                message.approximate_receive_count = int(saved.get("approximate_receive_count") or 0)
+                _sqs().get_queue(resources.queues[record["queue"]]).add_message(message)
+                messages += 1
+    return Counts(items, messages)

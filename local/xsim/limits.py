@@ -1,0 +1,155 @@
+"""X's limits: request windows per endpoint (per user and per app), the post-read usage cap, and billing.
+
+A window opens with its first request and closes `window` seconds later; `x-rate-limit-reset` is that
+moment in epoch seconds. Rejected requests (429) do not count. Post reads are billed once per post per
+UTC day per app, as X bills pay-per-use reads; the usage cap counts billed reads per day or month.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from local.xsim.clock import SimClock
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # epoch seconds
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-rate-limit-limit": str(self.limit),
+            "x-rate-limit-remaining": str(self.remaining),
+            "x-rate-limit-reset": str(self.reset),
+        }
+
+
+@dataclass
+class _Window:
+    reset: int
+    used: int = 0
+
+
+class RateLimiter:
+    """Fixed windows per (endpoint, app, user) and per (endpoint, app); a request needs room in both."""
+
+    def __init__(self, clock: SimClock, *, user_limit: int, app_limit: int, window_seconds: int) -> None:
+        self._clock = clock
+        self._user_limit = user_limit
+        self._app_limit = app_limit
+        self._window = window_seconds
+        self._windows: dict[tuple[str, ...], _Window] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, endpoint: str, app_id: str, user_id: str | None) -> RateDecision:
+        """Count one request if both windows have room; the answer carries the headers to send either way."""
+        now = int(self._clock.time())
+        with self._lock:
+            buckets = [(self._current(("app", endpoint, app_id), now), self._app_limit)]
+            if user_id is not None:
+                buckets.append((self._current(("user", endpoint, app_id, user_id), now), self._user_limit))
+            full = [(w, limit) for w, limit in buckets if w.used >= limit]
+            if full:
+                window, limit = min(full, key=lambda pair: pair[0].reset)
+                return RateDecision(False, limit, 0, window.reset)
+            for window, _ in buckets:
+                window.used += 1
+            # Show the window that will run out first, as a client should plan by the tighter one.
+            window, limit = min(buckets, key=lambda pair: (pair[1] - pair[0].used, pair[0].reset))
+            return RateDecision(True, limit, limit - window.used, window.reset)
+
+    def _current(self, key: tuple[str, ...], now: int) -> _Window:
+        window = self._windows.get(key)
+        if window is None or now >= window.reset:
+            window = _Window(reset=now + self._window)
+            self._windows[key] = window
+        return window
+
+
+@dataclass(frozen=True)
+class Prices:
+    per_post: float
+    per_owned_post: float
+
+
+class Billing:
+    """Post reads per app per UTC day (each post once a day), and the usage cap on them."""
+
+    def __init__(self, clock: SimClock, *, cap: int | None, period: str, prices: Prices) -> None:
+        self._clock = clock
+        self._cap = cap
+        self._period = period
+        self._prices = prices
+        # (app, day) -> post id -> whether the read was of the app owner's own likes
+        self._reads: dict[tuple[str, str], dict[str, bool]] = {}
+        self._requests: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def period(self) -> str:
+        return self._period
+
+    def capped(self, app_id: str) -> bool:
+        if self._cap is None:
+            return False
+        return self.reads_in_period(app_id) >= self._cap
+
+    def reads_in_period(self, app_id: str) -> int:
+        prefix = self._day(self._clock.now())[: 7 if self._period == "monthly" else 10]
+        with self._lock:
+            return sum(
+                len(posts) for (app, day), posts in self._reads.items() if app == app_id and day.startswith(prefix)
+            )
+
+    def record_request(self, app_id: str, endpoint: str) -> None:
+        with self._lock:
+            self._requests[(app_id, endpoint)] = self._requests.get((app_id, endpoint), 0) + 1
+
+    def record_reads(self, app_id: str, post_ids: list[str], *, owned: bool) -> int:
+        """Bill these posts (each at most once per UTC day); returns how many were newly billed."""
+        day = self._day(self._clock.now())
+        with self._lock:
+            seen = self._reads.setdefault((app_id, day), {})
+            new = [post_id for post_id in post_ids if post_id not in seen]
+            for post_id in new:
+                seen[post_id] = owned
+            return len(new)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            days: dict[str, dict[str, Any]] = {}
+            for (app, day), posts in sorted(self._reads.items()):
+                owned = sum(posts.values())
+                other = len(posts) - owned
+                days.setdefault(app, {})[day] = {
+                    "posts_read": len(posts),
+                    "owned_posts_read": owned,
+                    "cost_usd": round(other * self._prices.per_post + owned * self._prices.per_owned_post, 6),
+                }
+            requests: dict[str, dict[str, int]] = {}
+            for (app, endpoint), count in sorted(self._requests.items()):
+                requests.setdefault(app, {})[endpoint] = count
+        apps = sorted(set(days) | set(requests))
+        return {
+            "usage_cap": self._cap,
+            "usage_cap_period": self._period,
+            "apps": {
+                app: {
+                    "days": days.get(app, {}),
+                    "requests": requests.get(app, {}),
+                    "posts_read_total": sum(d["posts_read"] for d in days.get(app, {}).values()),
+                    "cost_usd_total": round(sum(d["cost_usd"] for d in days.get(app, {}).values()), 6),
+                }
+                for app in apps
+            },
+        }
+
+    @staticmethod
+    def _day(when: datetime) -> str:
+        return when.astimezone(UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,92 @@
+"""`make dev`'s life: Ctrl-C stops everything it started, quickly, and the next start finds the same state."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.xsim import XSim, XSimConfig
+from tests.support.dev_stack import DevStack, alive, descendants, port_open, running_stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_for(stack: DevStack, path: str, check: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = stack.request("GET", path)
+        if status == 200 and check(body):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"GET {path} never satisfied the check\n{stack.output()[-3000:]}")
+
+
+def test_ctrl_c_stops_every_process_and_port_within_two_seconds(tmp_path: Path) -> None:
+    # Given a running stack whose three functions have each run at least once (a process each, and moto's)
+    stack = start_stack(tmp_path / "dev", "--accelerate", "60")
+    try:
+        assert stack.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
+        wait_for(stack, "/api/subscriptions/demo", lambda b: b["subscription"]["status"] == "ready", 30)
+        children = descendants(stack.process.pid)
+        assert len(children) >= 4, stack.output()  # moto + fetcher + api + worker
+        ports = (stack.port, stack.aws_port, stack.x_port)
+        assert all(port_open(p) for p in ports)
+        # When it gets Ctrl-C (SIGINT)
+        seconds = stack.interrupt()
+    finally:
+        stop_stack(stack)
+    # Then it exits within two seconds, cleanly, with nothing left running or listening
+    assert seconds <= 2.0, stack.output()[-2000:]
+    assert stack.process.returncode == 0
+    assert [pid for pid in children if alive(pid)] == []
+    assert not any(port_open(p) for p in ports)
+    assert "stopped in" in stack.output()
+
+
+def test_a_restart_on_the_same_data_dir_finds_the_same_subscribers_and_likes(tmp_path: Path) -> None:
+    data_dir = tmp_path / "dev"
+    # Given a stack that synced demo's likes, then was stopped
+    with running_stack(data_dir, "--accelerate", "60") as first:
+        assert first.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
+        before = wait_for(first, "/api/subscriptions/demo", lambda b: b["subscription"]["status"] == "ready", 30)
+        stored_before = first.stored_likes("demo")
+    # When it starts again on the same data directory
+    with running_stack(data_dir, "--accelerate", "60") as second:
+        # Then demo is still subscribed, with the same likes in the same slots, and picks come from them
+        status, after = second.request("GET", "/api/subscriptions/demo")
+        assert status == 200, after
+        assert after["subscription"]["like_count"] == before["subscription"]["like_count"] == len(stored_before)
+        assert after["subscription"]["history_complete"] is True
+        assert second.stored_likes("demo")[: len(stored_before)] == stored_before
+        code, pick = second.request("GET", "/api/subscriptions/demo/likes/random")
+        assert code == 200, pick
+        assert pick["post"]["id"] in stored_before
+    # And with --clean it starts from nothing
+    with running_stack(data_dir, "--clean") as third:
+        assert third.request("GET", "/api/subscriptions/demo")[0] == 404
+
+
+def test_with_x_api_base_url_set_the_stack_talks_to_that_server_instead_of_its_simulator(tmp_path: Path) -> None:
+    # Given an X-compatible server of our own, and its credentials in the environment
+    with XSim(XSimConfig(seed=7)) as elsewhere:
+        credentials = elsewhere.oauth1_credentials("demo").as_dict()
+        environment = {"X_API_BASE_URL": elsewhere.base_url, "X_CREDENTIALS_JSON": json.dumps(credentials)}
+        stack = start_stack(tmp_path / "dev", "--accelerate", "60", env=environment)
+        try:
+            # When demo subscribes
+            assert stack.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
+            synced = wait_for(stack, "/api/subscriptions/demo", lambda b: b["subscription"]["status"] == "ready", 30)
+            # Then the likes came from that server, and the stack started no simulator of its own
+            requests_made = elsewhere.billing()["apps"]
+            assert sum(sum(app["requests"].values()) for app in requests_made.values()) >= 2
+            assert set(stack.stored_likes("demo")) <= set(elsewhere.like_ids("demo"))
+            assert synced["subscription"]["like_count"] > 0
+            assert not port_open(stack.x_port)
+            # ... and no credential was ever printed
+            assert not any(secret in stack.output() for secret in credentials.values())
+        finally:
+            stop_stack(stack)

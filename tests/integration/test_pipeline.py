@@ -1,0 +1,137 @@
+"""The whole pipeline on moto and the simulator: subscribe -> fetcher -> worker -> picks, through the handlers.
+
+The api, fetcher and worker handlers run with the sample events' shapes; the worker reads the simulator's
+credentials from SSM and talks to it over HTTP with tweepy; the queue is moto's, drained the way Lambda's
+poller would (receive, invoke with the batch, delete what did not fail).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from scipy.stats import chisquare
+
+from api.app import handler as api_handler
+from fetcher.app import handler as fetcher_handler
+from local.context import LocalLambdaContext
+from local.provision import StackResources
+from local.xsim import XSim
+from shared.store import Store
+from tests.support.events import http_event, load_event, sqs_event, sqs_event_from
+from worker.app import handler as worker_handler
+
+
+def run_worker(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
+    """Poll the fetch queue until it is empty, as Lambda's event source mapping does; return each result."""
+    arn = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    results = []
+    while messages := sqs.receive_message(
+        QueueUrl=stack.queue_url, MaxNumberOfMessages=5, AttributeNames=["All"], VisibilityTimeout=30
+    ).get("Messages"):
+        result = worker_handler(sqs_event_from(messages, arn), LocalLambdaContext("random-likes-WorkerFunction", 120))
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        results.append(result)
+        if failed:
+            break
+    return results
+
+
+@pytest.fixture(autouse=True)
+def fresh_demo(store: Store) -> None:
+    """demo is the account the simulator's credentials belong to: start each test with it unsubscribed."""
+    if store.mark_deleting("demo"):
+        while not store.purge("demo")[1]:
+            pass
+
+
+def visible_likes(sim: XSim, username: str) -> set[str]:
+    return {i for i in sim.like_ids(username)[: sim.config.depth_cap] if not sim.app.world.posts[i].deleted}
+
+
+@pytest.mark.usefixtures("drain")
+def test_subscribe_sync_and_a_thousand_uniform_picks(
+    store: Store, sqs: Any, stack: StackResources, pipeline_x: XSim
+) -> None:
+    # Given demo subscribed through the api (its first sync enqueued at once) and a fetcher run after it
+    subscribed = api_handler(
+        http_event("api-subscribe", body=json.dumps({"username": "demo"})), LocalLambdaContext("api", 10)
+    )
+    assert subscribed["statusCode"] == 202
+    report = fetcher_handler(load_event("fetcher-scheduled"), LocalLambdaContext("fetcher", 60))
+    assert report["sent"] == 0, "a subscriber whose first sync is already queued is not enqueued again"
+
+    # When the worker drains the queue
+    results = run_worker(sqs, stack)
+
+    # Then every like X shows is stored exactly once, in dense slots
+    assert all(r == {"batchItemFailures": []} for r in results)
+    expected = visible_likes(pipeline_x, "demo")
+    stored = store.all_post_ids("demo")
+    assert [slot for slot, _ in stored] == list(range(len(expected)))
+    assert {pid for _, pid in stored} == expected
+    sub = store.get_subscriber("demo")
+    assert sub is not None
+    assert sub.status.value == "ready"
+    assert sub.like_count == len(expected)
+
+    # And 1,000 picks all succeed and cover the stored posts uniformly
+    picks: Counter[str] = Counter()
+    for _ in range(1000):
+        response = api_handler(http_event("api-random-like", username="demo"), LocalLambdaContext("api", 10))
+        assert response["statusCode"] == 200
+        picks[json.loads(response["body"])["post"]["id"]] += 1
+    assert set(picks) <= expected
+    observed = [picks.get(pid, 0) for pid in sorted(expected)]
+    assert chisquare(observed).pvalue > 0.001
+
+
+@pytest.mark.usefixtures("drain")
+def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
+    store: Store, sqs: Any, stack: StackResources, pipeline_x: XSim
+) -> None:
+    # Given demo fully synced, two new likes on X, and demo due again
+    api_handler(http_event("api-subscribe", body=json.dumps({"username": "demo"})), LocalLambdaContext("api", 10))
+    run_worker(sqs, stack)
+    before = store.get_subscriber("demo", consistent=True)
+    assert before is not None
+    new_ids = pipeline_x.add_likes("demo", 2)
+    assert store.lease("demo", None, before.created_at)  # due now
+
+    # When the scheduled fetcher runs and the worker drains the queue
+    report = fetcher_handler(load_event("fetcher-scheduled"), LocalLambdaContext("fetcher", 60))
+    run_worker(sqs, stack)
+
+    # Then exactly the two new likes were appended
+    assert report["sent"] >= 1
+    after = store.get_subscriber("demo", consistent=True)
+    assert after is not None
+    assert after.like_count == before.like_count + 2
+    newest = {pid for slot, pid in store.all_post_ids("demo") if slot >= before.like_count}
+    assert newest == set(new_ids)
+
+
+@pytest.mark.usefixtures("drain")
+def test_a_batch_with_one_poison_record_fails_exactly_that_one_and_stores_the_others(
+    store: Store, pipeline_x: XSim
+) -> None:
+    # Given a batch: demo's sync, a body that is not a sync request, and a purge of nobody
+    store.create_subscriber("demo", "demo", datetime.now(UTC), datetime.now(UTC))
+    event = sqs_event(
+        json.dumps({"username": "demo", "reason": "schedule", "action": "sync"}),
+        '{"user": "demo"}',
+        json.dumps({"username": "nobody_here", "action": "purge"}),
+    )
+
+    # When the worker handles it
+    result = worker_handler(event, LocalLambdaContext("random-likes-WorkerFunction", 120))
+
+    # Then only the poison record is reported failed, and demo's likes are all stored
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    assert {pid for _, pid in store.all_post_ids("demo")} == visible_likes(pipeline_x, "demo")

@@ -1,0 +1,119 @@
+"""The pipeline's X client over real HTTP against the simulator: every answer X can give, as a domain outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from local.xsim import XSim
+from local.xsim.corpus import HTML_IMG_TEXT, SCRIPT_TEXT
+from shared.errors import XForbidden, XInvalidCursor, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
+from shared.x_client import XClient, XCredentials
+
+
+def client_for(sim: XSim, username: str = "demo") -> XClient:
+    return XClient(XCredentials(**sim.oauth1_credentials(username).as_dict()), sim.base_url)
+
+
+def all_likes(client: XClient, user_id: str) -> list[str]:
+    ids: list[str] = []
+    token = None
+    while True:
+        page = client.liked_posts(user_id, max_results=100, pagination_token=token)
+        ids += [p.id for p in page.posts]
+        if not (token := page.next_token):
+            return ids
+
+
+def test_it_reads_every_visible_like_of_its_own_account(xsim: XSim) -> None:
+    client = client_for(xsim)
+    user = client.user_by_username("demo")
+
+    ids = all_likes(client, user.id)
+
+    expected = [i for i in xsim.like_ids("demo") if not xsim.app.world.posts[i].deleted]
+    assert ids == expected
+
+
+def test_post_text_arrives_as_the_author_wrote_it(xsim: XSim) -> None:
+    # X sends &, < and > as entities; the client hands the sync the original characters.
+    client = client_for(xsim)
+    texts = set()
+    token = None
+    user_id = client.user_by_username("demo").id
+    while True:
+        page = client.liked_posts(user_id, max_results=100, pagination_token=token)
+        texts |= {p.text for p in page.posts}
+        if not (token := page.next_token):
+            break
+    assert HTML_IMG_TEXT in texts
+    assert SCRIPT_TEXT in texts
+    assert not any("&lt;" in t or "&gt;" in t for t in texts)
+
+
+def test_another_accounts_likes_are_refused_as_forbidden(xsim: XSim) -> None:
+    client = client_for(xsim, "demo")
+    with pytest.raises(XForbidden):
+        client.liked_posts(xsim.user_id("bigfan"), max_results=5, pagination_token=None)
+
+
+def test_an_unknown_username_is_not_found(xsim: XSim) -> None:
+    with pytest.raises(XUserNotFound):
+        client_for(xsim).user_by_username("nobody_here_x")
+
+
+def test_bad_credentials_are_forbidden(xsim: XSim) -> None:
+    creds = xsim.oauth1_credentials("demo").as_dict()
+    client = XClient(XCredentials(**{**creds, "access_token_secret": "wrong"}), xsim.base_url)
+    with pytest.raises(XForbidden):
+        client.user_by_username("demo")
+
+
+def test_the_76th_request_is_a_rate_limit_with_x_reset_time(xsim: XSim) -> None:
+    client = client_for(xsim)
+    user_id = xsim.user_id("demo")
+    for _ in range(75):
+        page = client.liked_posts(user_id, max_results=5, pagination_token=None)
+    assert page.rate.remaining == 0
+
+    with pytest.raises(XRateLimited) as caught:
+        client.liked_posts(user_id, max_results=5, pagination_token=None)
+
+    assert caught.value.reset_at == page.rate.reset_at
+
+
+def test_a_usage_cap_waits_for_the_next_utc_day(xsim_factory: Callable[..., XSim]) -> None:
+    sim = xsim_factory(usage_cap=5)
+    client = client_for(sim)
+    user_id = sim.user_id("demo")
+    first = client.liked_posts(user_id, max_results=10, pagination_token=None)
+
+    with pytest.raises(XUsageCapped) as caught:  # new posts: X bills each post once per UTC day
+        client.liked_posts(user_id, max_results=10, pagination_token=first.next_token)
+
+    reset = caught.value.reset_at
+    assert reset > datetime.now(UTC)
+    assert (reset.hour, reset.minute, reset.second) == (0, 0, 0)
+
+
+def test_a_refused_pagination_token_is_an_invalid_cursor(xsim: XSim) -> None:
+    with pytest.raises(XInvalidCursor):
+        client_for(xsim).liked_posts(xsim.user_id("demo"), max_results=5, pagination_token="not-a-real-token")
+
+
+@pytest.mark.parametrize("fault", [{"burst": 1}, {"burst": 1, "burst_status": 500}, {"drop_next": 1}])
+def test_server_errors_and_dropped_connections_are_transient(xsim: XSim, fault: dict[str, int]) -> None:
+    xsim.faults.set(**fault)
+    with pytest.raises(XUnavailable):
+        client_for(xsim).liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None)
+    # and the next request goes through
+    assert client_for(xsim).liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None).posts
+
+
+def test_a_slow_x_times_out_as_transient(xsim: XSim) -> None:
+    xsim.faults.set(latency_ms=1500)
+    client = XClient(XCredentials(**xsim.oauth1_credentials("demo").as_dict()), xsim.base_url, timeout=0.3)
+    with pytest.raises(XUnavailable, match="did not answer"):
+        client.liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None)
