@@ -163,16 +163,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 @pytest.fixture
 def open_page(browser: Any, stack: RunningStack) -> Iterator[Callable[..., Watched]]:
-    """Open watched pages on the stack: `open_page(viewport=..., color_scheme=...)` (context options)."""
+    """Open watched pages on the stack (or `on=` another): `open_page(viewport=..., color_scheme=...)`."""
     contexts: list[Any] = []
 
-    def open_(**options: Any) -> Watched:
+    def open_(on: RunningStack | None = None, **options: Any) -> Watched:
+        target = on or stack
         context = browser.new_context(
             **{"viewport": {"width": 1280, "height": 800}, "locale": "en-GB", "timezone_id": "Europe/Berlin", **options}
         )
         contexts.append(context)
         page = context.new_page()
-        watched = Watched(page=page, origin=stack.origin)
+        watched = Watched(page=page, origin=target.origin)
         page.on("request", lambda request: watched.requests.append(request.url))
         page.on(
             "console",

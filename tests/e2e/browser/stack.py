@@ -1,122 +1,90 @@
-"""The offline stack (`python -m local.dev`) as a subprocess on free loopback ports, for tests and benchmarks.
+"""The offline stack as the page sees it: its URL, and the API by paths relative to the page.
 
-Started once per test module (a few seconds), in a temporary data directory, stopped with SIGINT as a
-person would stop `make dev`.
+The process itself is `tests.support.dev_stack` (make dev on free ports, a fresh data directory, SIGINT
+to stop); this adds what page tests and the page benchmark ask of it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[3]
-READY = re.compile(r"ready on (?P<url>https?://\S+)")
-X_URL = re.compile(r"\bX (?P<url>https?://[^\s;,)]+)")
+from local.provision import client
+from shared.deck import deck_slot
+from tests.support.dev_stack import DevStack
+from tests.support.dev_stack import running_stack as running_dev_stack
+
 START_TIMEOUT = 90.0
 
 
 @dataclass
 class RunningStack:
-    url: str  # the page, with its stage prefix if any, ending in "/"
-    x_url: str
-    process: subprocess.Popen[str]
-    output: list[str] = field(default_factory=list)
+    dev: DevStack
+
+    @property
+    def url(self) -> str:
+        """The page, ending in "/" (locally the $default stage: no prefix)."""
+        return self.dev.url.rstrip("/") + "/"
 
     @property
     def origin(self) -> str:
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}"
 
+    @property
+    def x_url(self) -> str:
+        return self.dev.x_url
+
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        """Call the stack's API (path relative to the page, e.g. "api/subscriptions/demo")."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("content-type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
+        """Call the API by a path relative to the page, as the page does ("api/subscriptions/demo")."""
+        return self.dev.request(method, urlsplit(self.url + path).path + _query(path), body)
 
     def wait_for_status(self, username: str, statuses: set[str], timeout: float = 90.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
-            code, body = self.api("GET", f"api/subscriptions/{username}")
-            last = body
-            if code == 200 and body["subscription"]["status"] in statuses:
-                subscription: dict[str, Any] = body["subscription"]
+            code, last = self.api("GET", f"api/subscriptions/{username}")
+            if code == 200 and last["subscription"]["status"] in statuses:
+                subscription: dict[str, Any] = last["subscription"]
                 return subscription
             time.sleep(0.2)
-        raise AssertionError(f"@{username} never reached {statuses}; last answer {last}\n" + self.tail())
+        raise AssertionError(f"@{username} never reached {statuses}; last answer {last}\n{self.dev.output()[-3000:]}")
 
-    def tail(self, lines: int = 40) -> str:
-        return "".join(self.output[-lines:])
+    def stored_posts(self, username: str) -> list[dict[str, Any]]:
+        """The subscriber's posts by slot, read straight from the table in the stack's moto (no API throttle)."""
+        dynamodb = client("dynamodb", self.dev.aws_endpoint)
+        posts: list[dict[str, Any]] = []
+        for page in dynamodb.get_paginator("query").paginate(
+            TableName=self.dev.resources()["LikesTable"],
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :slot)",
+            ExpressionAttributeValues={":pk": {"S": f"SUB#{username}"}, ":slot": {"S": "SLOT#"}},
+        ):
+            posts.extend(json.loads(item["post"]["S"]) for item in page["Items"])
+        return posts
+
+    def find_draw(
+        self, username: str, deck: int, matches: Callable[[dict[str, Any]], bool]
+    ) -> tuple[int, int, dict[str, Any]]:
+        """(draw, like_count, post): the draw of `deck` that deals the first stored post that `matches`."""
+        posts = self.stored_posts(username)
+        slot = next((n for n, post in enumerate(posts) if matches(post)), None)
+        assert slot is not None, f"@{username} has no such post stored: has the simulator's corpus changed?"
+        draw = next(d for d in range(len(posts)) if deck_slot(deck, d, len(posts)) == slot)
+        return draw, len(posts), posts[slot]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _query(path: str) -> str:
+    query = urlsplit(path).query
+    return f"?{query}" if query else ""
 
 
 @contextmanager
-def running_stack(data_dir: Path, *extra_args: str) -> Iterator[RunningStack]:
-    command = [
-        sys.executable, "-m", "local.dev",
-        "--port", str(free_port()), "--aws-port", str(free_port()), "--x-port", str(free_port()),
-        "--data-dir", str(data_dir), "--clean", "--no-color", *extra_args,
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    )
-    output: list[str] = []
-    ready = threading.Event()
-    found: dict[str, str] = {}
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if not ready.is_set() and (match := READY.search(line)):
-                found["url"] = match["url"].rstrip("/") + "/"
-                if x := X_URL.search(line):
-                    found["x"] = x["url"]
-                ready.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready.wait(0.1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the stack did not start ({' '.join(command)}):\n" + "".join(output[-60:]))
-        yield RunningStack(url=found["url"], x_url=found.get("x", ""), process=process, output=output)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        reader.join(timeout=5)
+def running_stack(data_dir: Path, *args: str) -> Iterator[RunningStack]:
+    with running_dev_stack(data_dir, "--clean", *args, timeout=START_TIMEOUT) as dev:
+        yield RunningStack(dev)
