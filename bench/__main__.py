@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = {
     "pick": "bench.pick",
     "cold_import": "bench.cold_import",
+    "page": "bench.page_click",
 }
 
 
