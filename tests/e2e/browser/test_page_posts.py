@@ -185,3 +185,33 @@ def test_media_keep_their_alt_text_and_their_space(open_page: Callable[..., Watc
     assert media["alt_text"] in img["alt"]
     assert (img["w"], img["h"]) == (str(media["width"]), str(media["height"]))
     assert img["box"] > 0
+
+
+def test_the_page_works_under_a_stage_prefix(browser: Any, stack: RunningStack, demo: DemoDeck) -> None:
+    # Given the stack put behind …/prod/, as API Gateway serves a named stage: only /prod/* reaches it
+    stage = "https://stage.example/prod/"
+    outside: list[str] = []
+    context = browser.new_context()
+
+    def gateway(route: Any) -> None:
+        url = route.request.url
+        if not url.startswith(stage):
+            outside.append(url)
+            route.fulfill(status=404, body="not under the stage")
+            return
+        answer = route.fetch(url=stack.url + url.removeprefix(stage))
+        route.fulfill(response=answer)
+
+    context.route("https://stage.example/**", gateway)
+    page = context.new_page()
+
+    # When the page is opened there and asked for a card, then another
+    page.goto(f"{stage}?u=demo")
+    page.wait_for_selector("body[data-view=card]")
+    first = page.get_attribute("#card-slot article", "data-post-id")
+    page.click("#another")
+    page.wait_for_function("first => document.querySelector('#card-slot article').dataset.postId !== first", arg=first)
+    context.close()
+
+    # Then every request it made stayed under the prefix: no URL in the page is absolute
+    assert outside == []
