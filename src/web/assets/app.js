@@ -109,12 +109,12 @@ function choose(raw) {
   };
   ui.syncLine.hidden = true;
   show("loading");
-  draw(session, { first: true });
+  draw(session, { checkStatus: true });
 }
 
 // --- cards ---------------------------------------------------------------------------------------------
 
-async function draw(s, { first = false } = {}) {
+async function draw(s, { checkStatus = false } = {}) {
   if (s.drawing || s.ended) return;
   s.drawing = true;
   ui.cardSlot.setAttribute("aria-busy", "true");
@@ -130,11 +130,12 @@ async function draw(s, { first = false } = {}) {
       // A new deck (or a changed count) can open with the post just shown: draw once more.
       if (!s.deck.dealt(String(pick.post.id), pick.like_count) && attempt < 3) continue;
       showCard(s, pick);
-      if (first) refreshStatus(s);
+      if (checkStatus) refreshStatus(s); // is the sync still going? then say so above the card
       return;
     }
   } catch (error) {
-    if (!s.ended) failed(s, error, () => draw(s, { first }));
+    // After a failure, look at the sync's status again too: polling stopped with the error view.
+    if (!s.ended) failed(s, error, () => draw(s, { checkStatus: true }));
   } finally {
     s.drawing = false;
     if (!s.ended) ui.cardSlot.setAttribute("aria-busy", "false");
@@ -177,7 +178,7 @@ function noPick(s, { status, data }) {
     setFieldError(sentence(error.message));
     ui.input.focus();
   } else {
-    failed(s, { status }, () => draw(s));
+    failed(s, { status }, () => draw(s, { checkStatus: true }));
   }
 }
 
@@ -252,7 +253,7 @@ function applyStatus(s, sub) {
     if (count > 0 && sub.status !== "deleting") {
       // Likes exist: show one while the sync carries on.
       show("loading");
-      draw(s, { first: false });
+      draw(s, { checkStatus: false });
     } else {
       showStatus(s, sub);
     }
