@@ -52,7 +52,7 @@ export function describe(sub, now = new Date()) {
     case "forbidden":
       return {
         title: "X keeps these likes private",
-        detail: `X shares likes only with their owner; ${name} would have to connect their own account.`,
+        detail: `X shows likes only to the account that made them, and this app isn't signed in as ${name}.`,
         poll: false,
         retry: true,
       };
