@@ -8,6 +8,8 @@ import sys
 BENCHMARKS = {
     "pick": "bench.pick",
     "cold_import": "bench.cold_import",
+    "gateway": "bench.gateway",
+    "ready": "bench.ready",
     "page": "bench.page_click",
 }
 

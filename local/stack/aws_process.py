@@ -93,6 +93,9 @@ class AwsProcess:
 
     def stop(self, timeout: float) -> None:
         """SIGTERM: it saves a last snapshot and exits; killed if it takes longer than `timeout`."""
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()  # wakes it if it still waits for the template
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
@@ -103,6 +106,3 @@ class AwsProcess:
             )
             self.process.kill()
             self.process.wait(timeout=2)
-        if self.process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()

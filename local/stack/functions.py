@@ -297,10 +297,6 @@ class FunctionPool:
         with self._cond:
             return len(self._all)
 
-    def pids(self) -> list[int]:
-        with self._cond:
-            return [e.process.pid for e in self._all if e.process is not None]
-
     def stop(self) -> None:
         with self._cond:
             self._closed = True

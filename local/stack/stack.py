@@ -9,7 +9,6 @@ last the AWS process, which saves its state on the way out.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -20,14 +19,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from local.provision import client, data_template
-from local.stack import x
+from local.stack import data_dir, x
 from local.stack.accelerate import Acceleration
-from local.stack.aws_process import AwsProcess
-from local.stack.cfn import Resolver
+from local.stack.aws_process import AwsProcess, AwsStartError
+from local.stack.cfn import Resolver, TemplateError
 from local.stack.functions import FunctionPool, Invocation
 from local.stack.gateway import Gateway
 from local.stack.logstream import LogStream
 from local.stack.poller import QueuePoller
+from local.stack.schedule_expressions import ScheduleError
 from local.stack.scheduler import Scheduler
 from local.stack.spec import DEFAULT_LOCAL_CONCURRENCY, HttpApiSpec, QueueMappingSpec, StackSpec, read_stack
 from local.template import TEMPLATE_PATH, load, translate
@@ -66,32 +66,38 @@ class Endpoints:
 
 
 class Stack:
-    def __init__(self, options: Options, log: LogStream, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        log: LogStream,
+        environ: Mapping[str, str] | None = None,
+        *,
+        aws: AwsProcess | None = None,
+        data_dir_lock: IO[str] | None = None,
+    ) -> None:
+        """`aws` and `data_dir_lock` may be taken before this module is even imported (see local.dev)."""
         self.options = options
         self.log = log
         self._environ = dict(os.environ if environ is None else environ)
         self.acceleration = Acceleration(options.accelerate)
         self._gateway: Gateway | None = None
-        self._aws: AwsProcess | None = None
+        self._aws = aws
         self._x: x.XService | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._pollers: list[QueuePoller] = []
         self._scheduler: Scheduler | None = None
-        self._lock_file: IO[str] | None = None
+        self._lock_file = data_dir_lock
 
     # --- start ----------------------------------------------------------------------------------------------
 
     def start(self) -> Endpoints:
         o = self.options
-        self._lock_data_dir()
-        aws = self._aws = AwsProcess(
-            host=o.host,
-            port=o.aws_port,
-            data_dir=o.data_dir,
-            clean=o.clean,
-            snapshot_every=o.snapshot_every,
-            log=self.log,
-        )
+        if self._lock_file is None:
+            try:
+                self._lock_file = data_dir.lock(o.data_dir)
+            except data_dir.DataDirInUse as exc:
+                raise StackError(str(exc)) from None
+        aws = self._aws = self._aws or start_aws(o, self.log)
         try:
             gateway = self._gateway = Gateway(self.log, host=o.host, port=o.port)
         except OSError as exc:
@@ -101,20 +107,22 @@ class Stack:
         self.log.add_secrets(service.credentials.values())
 
         source = load(o.template_path)
-        declared = source.get("Parameters", {})
-        if X_BASE_URL_PARAMETER in o.parameter_overrides:
-            raise StackError(f"set X_API_BASE_URL in the environment instead of overriding {X_BASE_URL_PARAMETER}")
-        parameters, notes = self.acceleration.parameters(declared, o.parameter_overrides)
-        if X_BASE_URL_PARAMETER in declared:
-            parameters[X_BASE_URL_PARAMETER] = service.base_url
+        parameters, notes = self._parameters(source, service)
         translated = translate(source, dict(parameters))
 
-        endpoint = aws.wait_listening()
-        ready = aws.provision(o.stack_name, data_template(translated))
+        try:
+            endpoint = aws.wait_listening()
+            ready = aws.provision(o.stack_name, data_template(translated))
+        except AwsStartError as exc:
+            raise StackError(f"moto did not start: {exc} (--aws-port {o.aws_port})") from None
         refs: dict[str, str] = dict(ready["refs"])
         self.log.event("aws", f"moto on {endpoint}: stack {o.stack_name} created, {ready['restored']}")
-        resolver = Resolver(translated, o.stack_name, parameters, refs)
-        spec = read_stack(translated, source, resolver, o.template_path.parent)
+        try:
+            resolver = Resolver(translated, o.stack_name, parameters, refs)
+            spec = read_stack(translated, source, resolver, o.template_path.parent)
+            scheduler = Scheduler(spec.schedules, self._invoke_async, self.log, accelerate=o.accelerate)
+        except (TemplateError, ScheduleError) as exc:
+            raise StackError(f"template.yaml cannot run offline: {exc}") from None
 
         self._store_x_credentials(endpoint, resolver, service)
         notes.extend(self._accelerate_queues(endpoint, translated, spec, refs, service))
@@ -124,7 +132,7 @@ class Stack:
                 self._start_poller(endpoint, mapping, refs[mapping.queue], resolver.get_att(mapping.queue, "Arn"))
         if spec.http_apis:
             self._start_gateway(gateway, url, spec, service)
-        scheduler = self._scheduler = Scheduler(spec.schedules, self._invoke_async, self.log, accelerate=o.accelerate)
+        self._scheduler = scheduler
         for line in scheduler.describe():
             self.log.event("schedule", line)
         if self.acceleration.active:
@@ -132,14 +140,19 @@ class Stack:
         scheduler.start()
         return Endpoints(url=url, aws=endpoint, x=service.base_url)
 
-    def _lock_data_dir(self) -> None:
-        data_dir = self.options.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (data_dir / "lock").open("w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise StackError(f"another stack is running on {data_dir}: stop it, or pass another --data-dir") from None
+    def _parameters(self, source: Mapping[str, Any], service: x.XService) -> tuple[dict[str, str], list[str]]:
+        """The template parameters: the overrides, the accelerated sync interval, and X's base URL."""
+        declared = source.get("Parameters", {})
+        overrides = self.options.parameter_overrides
+        if X_BASE_URL_PARAMETER in overrides:
+            raise StackError(f"set X_API_BASE_URL in the environment instead of overriding {X_BASE_URL_PARAMETER}")
+        unknown = sorted(set(overrides) - set(declared))
+        if unknown:
+            raise StackError(f"template.yaml has no parameter {', '.join(unknown)} (it has {', '.join(declared)})")
+        parameters, notes = self.acceleration.parameters(declared, overrides)
+        if X_BASE_URL_PARAMETER in declared:
+            parameters[X_BASE_URL_PARAMETER] = service.base_url
+        return parameters, notes
 
     def _start_x(self, media_base_url: str) -> x.XService:
         o = self.options
@@ -261,12 +274,6 @@ class Stack:
 
     # --- stop -----------------------------------------------------------------------------------------------
 
-    def child_pids(self) -> list[int]:
-        pids = [pid for pool in self._pools.values() for pid in pool.pids()]
-        if self._aws is not None:
-            pids.append(self._aws.process.pid)
-        return pids
-
     def stop(self) -> None:
         """Everything down within STOP_BUDGET seconds, the AWS process last (it saves the state)."""
         started = time.monotonic()
@@ -287,6 +294,17 @@ class Stack:
             self._aws.stop(timeout=max(0.3, STOP_BUDGET - 0.2 - (time.monotonic() - started)))
         if self._lock_file is not None:
             self._lock_file.close()
+
+
+def start_aws(options: Options, log: LogStream) -> AwsProcess:
+    return AwsProcess(
+        host=options.host,
+        port=options.aws_port,
+        data_dir=options.data_dir,
+        clean=options.clean,
+        snapshot_every=options.snapshot_every,
+        log=log,
+    )
 
 
 def _label(logical_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -23,6 +24,8 @@ from shared.sync_queue import SqsSyncQueue
 # GetItems; the function's own segment still comes from `Tracing: Active`.
 logger = Logger(service="fetcher")
 metrics = Metrics(namespace="RandomLikes", service="fetcher")
+# An invocation without a business metric (a purge, a poison record) is normal; Powertools would warn.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ never sends its batch-mates back. X's 429s and refusals are not failures: they b
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -35,6 +36,8 @@ from shared.x_client import XClient, XCredentials
 logger = Logger(service="worker")
 tracer = Tracer(service="worker")
 metrics = Metrics(namespace="RandomLikes", service="worker")
+# An invocation without a business metric (a purge, a poison record) is normal; Powertools would warn.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 # A batch where every record failed is reported like any other (every id listed) rather than raised:
 # Lambda retries the same messages either way, and the log shows one failure per record, not a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
