@@ -10,6 +10,7 @@ BENCHMARKS = {
     "cold_import": "bench.cold_import",
     "gateway": "bench.gateway",
     "ready": "bench.ready",
+    "page": "bench.page_click",
 }
 
 

@@ -1,0 +1,164 @@
+// A liked post as a card, built node by node: text through createTextNode, links only with a checked
+// http(s) href. Nothing from the post ever reaches an HTML parser.
+
+import { safeHttpUrl, textPieces } from "./text.js";
+
+const LANG = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+/** An <a> opening in a new tab, or null when the URL is not http(s). */
+export function externalLink(raw, className) {
+  const href = safeHttpUrl(raw);
+  if (!href) return null;
+  const a = el("a", className);
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  return a;
+}
+
+function avatar(author) {
+  const box = el("span", "avatar");
+  const handle = author?.username || "?";
+  const initial = el("span", "avatar-initial", Array.from(handle)[0].toUpperCase());
+  initial.setAttribute("aria-hidden", "true");
+  box.dataset.hue = String(hue(handle));
+  box.append(initial);
+  const src = safeHttpUrl(author?.profile_image_url);
+  if (src) {
+    const img = el("img", "avatar-img");
+    img.alt = "";
+    img.width = 48;
+    img.height = 48;
+    img.decoding = "async";
+    img.referrerPolicy = "no-referrer";
+    // The initial stays underneath: a broken or blocked image just leaves it showing.
+    img.addEventListener("error", () => img.remove(), { once: true });
+    img.src = src;
+    box.append(img);
+  }
+  return box;
+}
+
+function hue(text) {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + ch.codePointAt(0)) % 360;
+  return Math.floor(h / 30); // 12 palettes in the stylesheet
+}
+
+function authorLine(author) {
+  const who = el("div", "who");
+  const name = el("bdi", "name", author?.name || author?.username || "Unknown author");
+  name.dir = "auto";
+  who.append(name);
+  if (author?.verified) {
+    const badge = el("span", "verified", "✓");
+    badge.title = "Verified";
+    badge.setAttribute("role", "img");
+    badge.setAttribute("aria-label", "Verified");
+    who.append(" ", badge);
+  }
+  if (author?.username) who.append(" ", el("span", "handle", `@${author.username}`));
+  return who;
+}
+
+function postText(post) {
+  const p = el("p", "text");
+  p.dir = "auto";
+  p.setAttribute("elementtiming", "card-text"); // when the text was painted, for bench/page_click.py
+  const media = Array.isArray(post.media) && post.media.length > 0;
+  for (const piece of textPieces(post.text, post.links, { hasMedia: media })) {
+    const link = piece.href ? externalLink(piece.href, "text-link") : null;
+    if (link) {
+      link.textContent = piece.text;
+      link.title = piece.href;
+      p.append(link);
+    } else {
+      p.append(document.createTextNode(piece.text));
+    }
+  }
+  return p;
+}
+
+const KIND_LABEL = { video: "Video", animated_gif: "GIF" };
+
+function mediaItem(item, index, total, postLink) {
+  const li = el("li", "media-item");
+  const kind = KIND_LABEL[item.type] ?? null;
+  const src = safeHttpUrl(item.type === "photo" ? item.url : item.preview_image_url || item.url);
+  const described = typeof item.alt_text === "string" && item.alt_text.trim() !== "";
+  const fallbackAlt = `${kind ?? "Photo"}${total > 1 ? ` ${index + 1} of ${total}` : ""}, no description`;
+  const alt = described ? (kind ? `${kind}: ${item.alt_text}` : item.alt_text) : fallbackAlt;
+  const frame = externalLink(postLink, "media-frame") ?? el("div", "media-frame");
+  if (src) {
+    const img = el("img", "media-img");
+    img.alt = alt;
+    // The box is reserved from X's width and height before the image arrives: no layout shift.
+    if (Number.isInteger(item.width) && Number.isInteger(item.height) && item.width > 0 && item.height > 0) {
+      img.width = item.width;
+      img.height = item.height;
+    }
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.referrerPolicy = "no-referrer";
+    img.addEventListener("error", () => img.replaceWith(el("span", "media-missing", alt)), { once: true });
+    img.src = src;
+    frame.append(img);
+  } else {
+    frame.append(el("span", "media-missing", alt));
+  }
+  if (kind) {
+    const badge = el("span", "media-kind", kind);
+    badge.setAttribute("aria-hidden", "true");
+    frame.append(badge);
+  }
+  li.append(frame);
+  return li;
+}
+
+function postDate(post) {
+  const when = new Date(post.created_at);
+  if (!post.created_at || Number.isNaN(when.getTime())) return null;
+  const time = el("time", "date", dateFormat.format(when));
+  time.dateTime = when.toISOString();
+  return time;
+}
+
+/** The <article> for one pick's post. */
+export function renderCard(post) {
+  const article = el("article", "card");
+  article.dataset.postId = String(post.id);
+  if (typeof post.lang === "string" && LANG.test(post.lang)) article.lang = post.lang;
+  const author = post.author && typeof post.author === "object" ? post.author : null;
+  article.setAttribute("aria-label", `Liked post by ${author?.name || author?.username || "an unknown author"}`);
+
+  const head = el("header", "card-head");
+  head.append(avatar(author), authorLine(author));
+  article.append(head, postText(post));
+
+  const media = Array.isArray(post.media) ? post.media.filter((m) => m && typeof m === "object").slice(0, 4) : [];
+  if (media.length) {
+    const list = el("ul", `media media-${media.length}`);
+    list.setAttribute("aria-label", media.length === 1 ? "Attached media" : `${media.length} attached media`);
+    media.forEach((item, i) => list.append(mediaItem(item, i, media.length, post.url)));
+    article.append(list);
+  }
+
+  const foot = el("footer", "card-foot");
+  const date = postDate(post);
+  if (date) foot.append(date);
+  const open = externalLink(post.url, "open-on-x");
+  if (open) {
+    open.append("View on X", el("span", "visually-hidden", " (opens in a new tab)"));
+    foot.append(open);
+  }
+  article.append(foot);
+  return article;
+}

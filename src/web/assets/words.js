@@ -1,0 +1,73 @@
+// A subscription's status in words a person reads, with what the page should do about it.
+
+const number = new Intl.NumberFormat();
+
+function likes(n) {
+  return `${number.format(n)} ${n === 1 ? "like" : "likes"}`;
+}
+
+/** A local clock time: "14:05" today, "01:00 tomorrow", else with the weekday ("Tue 01:00"). */
+export function clockTime(iso, now = new Date()) {
+  const when = new Date(iso);
+  if (!iso || Number.isNaN(when.getTime())) return null;
+  const time = when.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === now.toDateString()) return time;
+  const tomorrow = new Date(now);
+  tomorrow.setDate(now.getDate() + 1);
+  if (when.toDateString() === tomorrow.toDateString()) return `${time} tomorrow`;
+  return `${when.toLocaleDateString(undefined, { weekday: "short" })} ${time}`;
+}
+
+/**
+ * {title, detail, busy, poll, retry}: busy shows a spinner, poll keeps refreshing the status, retry offers
+ * "Try again" (subscribing again re-arms a sync that X refused or that failed).
+ */
+export function describe(sub, now = new Date()) {
+  const name = `@${sub.username}`;
+  const count = Number.isInteger(sub.like_count) ? sub.like_count : 0;
+  const soFar = count > 0 ? `${likes(count)} so far` : null;
+  const at = clockTime(sub.next_sync_at, now);
+  switch (sub.status) {
+    case "pending":
+      return { title: "Waiting for the first sync…", detail: soFar, busy: true, poll: true };
+    case "syncing":
+      return { title: soFar ?? "Fetching the first likes…", detail: "Still syncing with X.", busy: true, poll: true };
+    case "ready":
+      return count > 0
+        ? { title: `${likes(count)}`, detail: sub.history_complete ? "All that X lets us reach." : null, poll: false }
+        : { title: `X has no likes of ${name} to show yet`, detail: "Like a few posts, then come back.", poll: false };
+    case "rate_limited":
+      return {
+        title: at ? `Waiting for X's rate limit until ${at}` : "Waiting for X's rate limit",
+        detail: soFar,
+        busy: true,
+        poll: true,
+      };
+    case "usage_capped":
+      return {
+        title: at ? `Today's X read budget is spent; continuing at ${at}` : "Today's X read budget is spent",
+        detail: soFar,
+        poll: true,
+      };
+    case "forbidden":
+      return {
+        title: "X keeps these likes private",
+        detail: `X shows likes only to the account that made them, and this app isn't signed in as ${name}.`,
+        poll: false,
+        retry: true,
+      };
+    case "not_found":
+      return { title: `X has no user ${name}`, detail: "Check the spelling and try again.", poll: false, retry: true };
+    case "error":
+      return {
+        title: "The last sync failed",
+        detail: at ? `It will be tried again at ${at}.` : "It will be tried again.",
+        poll: true,
+        retry: true,
+      };
+    case "deleting":
+      return { title: `${name} is being unsubscribed`, detail: "Try again in a minute.", poll: false, retry: true };
+    default:
+      return { title: "Syncing…", detail: soFar, busy: true, poll: true };
+  }
+}
