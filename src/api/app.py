@@ -132,14 +132,19 @@ def openapi() -> Response[str]:
 
 @app.get("/")
 def page() -> Response[str]:
-    asset = web.asset("index.html")
-    return Response(200, asset.content_type, asset.body, headers=web.page_headers(asset))
+    return _static(web.asset("index.html"))
 
 
 @app.get("/assets/<name>")
 def page_asset(name: str) -> Response[str]:
-    asset = web.asset(name)
-    return Response(200, asset.content_type, asset.body, headers=web.page_headers(asset))
+    return _static(web.asset(name))
+
+
+def _static(asset: web.Asset) -> Response[str]:
+    headers = web.page_headers(asset)
+    if web.not_modified(asset, app.current_event.headers.get("if-none-match")):
+        return Response(304, asset.content_type, "", headers=headers)
+    return Response(200, asset.content_type, asset.body, headers=headers)
 
 
 # --- input -------------------------------------------------------------------------------------------------

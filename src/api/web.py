@@ -5,6 +5,7 @@ Same origin as the API: no CORS, and no URL for a deployer to edit into JavaScri
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,10 @@ class Asset:
     body: str
     content_type: str
 
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body.encode("utf-8")).hexdigest()[:20] + '"'
+
 
 @cache
 def _assets() -> dict[str, Path]:
@@ -63,9 +68,15 @@ def page_headers(item: Asset) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
-        # No build step means no hashed file names: revalidate the page, cache assets briefly.
-        "Cache-Control": "no-cache" if item.name == "index.html" else "public, max-age=300",
+        # No build step means no hashed file names: every file is revalidated (a 304 when unchanged), so a
+        # deploy never serves a new page with a stale script.
+        "Cache-Control": "no-cache",
+        "ETag": item.etag,
     }
+
+
+def not_modified(item: Asset, if_none_match: str | None) -> bool:
+    return bool(if_none_match) and item.etag in {tag.strip() for tag in (if_none_match or "").split(",")}
 
 
 @cache

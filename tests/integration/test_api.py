@@ -237,3 +237,17 @@ def test_the_page_is_served_with_a_strict_content_security_policy(invoke: Invoke
     assert headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "<html" in body
+
+
+def test_page_files_are_revalidated_so_a_deploy_never_mixes_old_and_new(invoke: Invoke) -> None:
+    status, headers, body = invoke(load_event("api-asset"))
+    assert status == 200
+    assert headers["cache-control"] == "no-cache"
+
+    event = load_event("api-asset")
+    event["headers"]["if-none-match"] = headers["etag"]
+    again, again_headers, again_body = invoke(event)
+
+    assert (again, again_body) == (304, "")
+    assert again_headers["etag"] == headers["etag"]
+    assert body
