@@ -96,7 +96,7 @@ def main() -> None:
     ):
         assert stack.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
         deadline = time.monotonic() + 60
-        while stack.request("GET", "/api/subscriptions/demo")[1]["subscription"]["status"] != "ready":
+        while stack.request("GET", "/api/subscriptions/demo")[1]["status"] != "ready":
             assert time.monotonic() < deadline, stack.output()[-2000:]
             time.sleep(0.2)
         picks_per_second(stack, CLIENTS, 3.0)  # warm-up: CLIENTS api environments, warm

@@ -66,7 +66,7 @@ def _seed_demo(port: int) -> None:
 
     call("POST", "/api/subscriptions", '{"username": "demo"}')
     deadline = time.monotonic() + 60
-    while call("GET", "/api/subscriptions/demo")["subscription"]["status"] != "ready":  # type: ignore[index]
+    while call("GET", "/api/subscriptions/demo")["status"] != "ready":  # type: ignore[index]
         assert time.monotonic() < deadline
         time.sleep(0.2)
 

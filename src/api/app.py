@@ -92,13 +92,13 @@ def post_subscription() -> Response[str]:
         lease=timedelta(seconds=rt.settings.lease_seconds),
     )
     metrics.add_metric(name="Subscriptions" if created else "Resubscriptions", unit=MetricUnit.Count, value=1)
-    return _json(202, {"subscription": sub.public_json(), "created": created})
+    return _json(202, {**sub.public_json(), "created": created})
 
 
 @app.get("/api/subscriptions/<username>")
 def get_subscription(username: str) -> Response[str]:
     sub = subscription(username, store=runtime().store)
-    return _json(200, {"subscription": sub.public_json()})
+    return _json(200, sub.public_json())
 
 
 @app.delete("/api/subscriptions/<username>")

@@ -30,7 +30,7 @@ def test_ctrl_c_stops_every_process_and_port_within_two_seconds(tmp_path: Path) 
     stack = start_stack(tmp_path / "dev", "--accelerate", "60")
     try:
         assert stack.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
-        wait_for(stack, "/api/subscriptions/demo", lambda b: b["subscription"]["status"] == "ready", 30)
+        wait_for(stack, "/api/subscriptions/demo", lambda b: b["status"] == "ready", 30)
         children = descendants(stack.process.pid)
         assert len(children) >= 4, stack.output()  # moto + fetcher + api + worker
         ports = (stack.port, stack.aws_port, stack.x_port)
@@ -52,15 +52,15 @@ def test_a_restart_on_the_same_data_dir_finds_the_same_subscribers_and_likes(tmp
     # Given a stack that synced demo's likes, then was stopped
     with running_stack(data_dir, "--accelerate", "60") as first:
         assert first.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
-        before = wait_for(first, "/api/subscriptions/demo", lambda b: b["subscription"]["status"] == "ready", 30)
+        before = wait_for(first, "/api/subscriptions/demo", lambda b: b["status"] == "ready", 30)
         stored_before = first.stored_likes("demo")
     # When it starts again on the same data directory
     with running_stack(data_dir, "--accelerate", "60") as second:
         # Then demo is still subscribed, with the same likes in the same slots, and picks come from them
         status, after = second.request("GET", "/api/subscriptions/demo")
         assert status == 200, after
-        assert after["subscription"]["like_count"] == before["subscription"]["like_count"] == len(stored_before)
-        assert after["subscription"]["history_complete"] is True
+        assert after["like_count"] == before["like_count"] == len(stored_before)
+        assert after["history_complete"] is True
         assert second.stored_likes("demo")[: len(stored_before)] == stored_before
         code, pick = second.request("GET", "/api/subscriptions/demo/likes/random")
         assert code == 200, pick
@@ -79,12 +79,12 @@ def test_with_x_api_base_url_set_the_stack_talks_to_that_server_instead_of_its_s
         try:
             # When demo subscribes
             assert stack.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
-            synced = wait_for(stack, "/api/subscriptions/demo", lambda b: b["subscription"]["status"] == "ready", 30)
+            synced = wait_for(stack, "/api/subscriptions/demo", lambda b: b["status"] == "ready", 30)
             # Then the likes came from that server, and the stack started no simulator of its own
             requests_made = elsewhere.billing()["apps"]
             assert sum(sum(app["requests"].values()) for app in requests_made.values()) >= 2
             assert set(stack.stored_likes("demo")) <= set(elsewhere.like_ids("demo"))
-            assert synced["subscription"]["like_count"] > 0
+            assert synced["like_count"] > 0
             assert not port_open(stack.x_port)
             # ... and no credential was ever printed
             assert not any(secret in stack.output() for secret in credentials.values())

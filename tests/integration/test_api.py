@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
 
 from api.app import handler
 from local.context import LocalLambdaContext
@@ -63,8 +65,8 @@ def test_subscribing_creates_a_pending_subscription_and_enqueues_its_first_sync(
 
     assert status == 202
     assert body["created"] is True
-    assert body["subscription"]["username"] == username.upper()
-    assert body["subscription"]["status"] == "pending"
+    assert body["username"] == username.upper()
+    assert body["status"] == "pending"
     messages = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"]) for m in messages] == [
         {"username": username, "reason": "subscribe", "action": "sync"}
@@ -87,7 +89,7 @@ def test_subscribing_twice_is_idempotent_and_enqueues_once(
 def test_the_sample_subscribe_event_works_as_sam_local_would_send_it(invoke: Invoke) -> None:
     status, _, body = invoke(load_event("api-subscribe"))
     assert status == 202
-    assert body["subscription"]["username"].lower() == "demo"
+    assert body["username"].lower() == "demo"
 
 
 def test_a_subscription_shows_its_status_and_count(invoke: Invoke, username: str, store: Store) -> None:
@@ -96,8 +98,8 @@ def test_a_subscription_shows_its_status_and_count(invoke: Invoke, username: str
     status, headers, body = invoke(http_event("api-get-subscription", username=username))
 
     assert status == 200
-    assert body["subscription"]["like_count"] == 3
-    assert body["subscription"]["status"] == "ready"
+    assert body["like_count"] == 3
+    assert body["status"] == "ready"
     assert headers["cache-control"] == "no-store"
 
 
@@ -251,3 +253,27 @@ def test_page_files_are_revalidated_so_a_deploy_never_mixes_old_and_new(invoke: 
     assert (again, again_body) == (304, "")
     assert again_headers["etag"] == headers["etag"]
     assert body
+
+
+def test_every_answer_matches_the_published_openapi_document(invoke: Invoke, username: str, store: Store) -> None:
+    # Given the document the api serves, and a subscriber with likes
+    _, _, document = invoke(load_event("api-openapi"))
+    spec = OpenAPI.from_dict(document)
+    store_likes(store, username, [make_post(n) for n in range(4)])
+    calls = [
+        ("POST", "/api/subscriptions", http_event("api-subscribe", body=json.dumps({"username": username}))),
+        ("POST", "/api/subscriptions", load_event("api-subscribe-too-long")),
+        ("GET", f"/api/subscriptions/{username}", http_event("api-get-subscription", username=username)),
+        ("GET", "/api/subscriptions/nobody_at_all", http_event("api-get-subscription", username="nobody_at_all")),
+        ("GET", f"/api/subscriptions/{username}/likes/random", http_event("api-random-like", username=username)),
+        ("DELETE", f"/api/subscriptions/{username}", http_event("api-delete-subscription", username=username)),
+    ]
+    for method, path, event in calls:
+        # When the api answers
+        status, headers, body = invoke(event)
+        # Then the answer is one the document allows for that operation and status
+        raw = b"" if status == 204 else json.dumps(body).encode()
+        spec.validate_response(
+            MockRequest("https://example.com", method.lower(), path, data=(event.get("body") or "").encode()),
+            MockResponse(raw, status_code=status, content_type=headers.get("content-type", "application/json")),
+        )

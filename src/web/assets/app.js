@@ -194,9 +194,9 @@ async function subscribe(s) {
     const { status, data } = await api.subscribe(s.name, s.controller.signal);
     if (s.ended) return;
     const error = errorOf(data);
-    if (status === 202 && data?.subscription) {
+    if (status === 202 && data?.status) {
       s.delay = POLL_FIRST_MS;
-      applyStatus(s, data.subscription);
+      applyStatus(s, data);
     } else if (status === 400 && error?.message) {
       show("start");
       setFieldError(sentence(error.message));
@@ -220,8 +220,8 @@ async function refreshStatus(s) {
   try {
     const { status, data } = await api.subscription(s.name, s.controller.signal);
     if (s.ended) return;
-    if (status === 200 && data?.subscription) {
-      applyStatus(s, data.subscription);
+    if (status === 200 && data?.status) {
+      applyStatus(s, data);
       return;
     }
     if (status === 404 && errorOf(data)?.code === "not_subscribed") {

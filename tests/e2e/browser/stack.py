@@ -50,8 +50,8 @@ class RunningStack:
         last: Any = None
         while time.monotonic() < deadline:
             code, last = self.api("GET", f"api/subscriptions/{username}")
-            if code == 200 and last["subscription"]["status"] in statuses:
-                subscription: dict[str, Any] = last["subscription"]
+            if code == 200 and last["status"] in statuses:
+                subscription: dict[str, Any] = last
                 return subscription
             time.sleep(0.2)
         raise AssertionError(f"@{username} never reached {statuses}; last answer {last}\n{self.dev.output()[-3000:]}")
