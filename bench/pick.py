@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from local.provision import LOCAL_CREDENTIALS, REGION, provision
 from shared.items import DUE_PK, PROFILE_SK, PostMarkerItem, ProfileItem, SlotItem, post_sk, slot_sk, subscriber_pk
 from shared.models import SubscriberStatus
 from shared.store import Store
+from tests.support.dev_stack import free_port
 from tests.support.events import http_event
 from tests.support.fake_x import make_post
 
@@ -34,12 +34,6 @@ PICKS = 400
 MOTO_MAIN = (
     "from local import moto_fixes; moto_fixes.apply(); import sys; from moto.server import main; main(sys.argv[1:])"
 )
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _seed(store: Store, username: str, count: int) -> None:
@@ -86,7 +80,7 @@ class CallCounter:
 
 
 def main() -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,

@@ -60,25 +60,27 @@ def provision(
     return describe(endpoint_url, stack_name, region)
 
 
-def describe(endpoint_url: str, stack_name: str = "random-likes", region: str = REGION) -> StackResources:
+def stack_refs(endpoint_url: str, stack_name: str, region: str = REGION) -> dict[str, tuple[str, str]]:
+    """Each data resource of the stack: logical id -> (its type, what `!Ref` returns: a table's name, a queue's
+    URL as moto serves it — CloudFormation reports AWS's URL form)."""
     cloudformation = client("cloudformation", endpoint_url, region)
-    physical = {
-        r["LogicalResourceId"]: r["PhysicalResourceId"]
-        for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
-    }
     sqs = client("sqs", endpoint_url, region)
+    refs: dict[str, tuple[str, str]] = {}
+    for resource in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]:
+        kind, physical = resource["ResourceType"], resource["PhysicalResourceId"]
+        if kind == "AWS::SQS::Queue":
+            physical = sqs.get_queue_url(QueueName=physical.rstrip("/").rsplit("/", 1)[-1])["QueueUrl"]
+        refs[resource["LogicalResourceId"]] = (kind, physical)
+    return refs
 
-    def queue_url(logical: str) -> str:
-        # CloudFormation reports AWS's URL form; ask moto for the one it serves.
-        name = physical[logical].rstrip("/").rsplit("/", 1)[-1]
-        url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        return url
 
+def describe(endpoint_url: str, stack_name: str = "random-likes", region: str = REGION) -> StackResources:
+    refs = stack_refs(endpoint_url, stack_name, region)
     return StackResources(
         stack_name=stack_name,
-        table_name=physical["LikesTable"],
-        queue_url=queue_url("FetchQueue"),
-        dlq_url=queue_url("FetchDeadLetterQueue"),
+        table_name=refs["LikesTable"][1],
+        queue_url=refs["FetchQueue"][1],
+        dlq_url=refs["FetchDeadLetterQueue"][1],
     )
 
 

@@ -28,7 +28,7 @@ from types import FrameType
 from typing import Any
 
 from local import moto_fixes
-from local.provision import REGION, client, provision
+from local.provision import REGION, provision, stack_refs
 from local.stack.persistence import Gate, Resources, restore, save, snapshot_lines
 
 SNAPSHOT_FILE = "aws-state.jsonl"
@@ -111,19 +111,15 @@ def start_moto(host: str, port: int, wrap: Callable[[WsgiApp], WsgiApp]) -> tupl
 
 def describe_resources(endpoint: str, stack_name: str) -> tuple[dict[str, str], Resources]:
     """(logical id -> what Ref returns: table name, queue URL), and the table/queue names by logical id."""
-    cloudformation = client("cloudformation", endpoint)
-    sqs = client("sqs", endpoint)
     refs: dict[str, str] = {}
     tables: dict[str, str] = {}
     queues: dict[str, str] = {}
-    for resource in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]:
-        logical_id, physical = resource["LogicalResourceId"], resource["PhysicalResourceId"]
-        if resource["ResourceType"] == "AWS::DynamoDB::Table":
-            refs[logical_id] = tables[logical_id] = physical
-        elif resource["ResourceType"] == "AWS::SQS::Queue":
-            name = physical.rstrip("/").rsplit("/", 1)[-1]
-            queues[logical_id] = name
-            refs[logical_id] = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    for logical_id, (kind, ref) in stack_refs(endpoint, stack_name).items():
+        refs[logical_id] = ref
+        if kind == "AWS::DynamoDB::Table":
+            tables[logical_id] = ref
+        elif kind == "AWS::SQS::Queue":
+            queues[logical_id] = ref.rsplit("/", 1)[-1]
     return refs, Resources(tables=tables, queues=queues)
 
 

@@ -8,7 +8,7 @@ gap or a duplicate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from pynamodb.exceptions import (
     TransactWriteError,
     UpdateError,
 )
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -144,51 +145,32 @@ class Store:
 
     def lease(self, username: str, seen_next_sync_at: int | None, until: datetime) -> bool:
         """Move next_sync_at to `until` if nobody moved it since we looked: one enqueue per due subscriber."""
-        item = ProfileItem(pk=subscriber_pk(username), sk=PROFILE_SK)
         condition = ProfileItem.pk.exists() & (ProfileItem.status != SubscriberStatus.DELETING.value)
         if seen_next_sync_at is not None:
             condition &= ProfileItem.next_sync_at == seen_next_sync_at
-        try:
-            item.update(
-                actions=[ProfileItem.next_sync_at.set(epoch(until)), ProfileItem.version.add(1)],
-                condition=condition,
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        actions = [ProfileItem.next_sync_at.set(epoch(until)), ProfileItem.version.add(1)]
+        return _update_if(_profile(username), actions, condition) is not None
 
     def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None:
         """Take the subscriber's sync lock; None if another sync holds it or the subscriber is gone."""
-        item = ProfileItem(pk=subscriber_pk(username), sk=PROFILE_SK)
         condition = (
             ProfileItem.pk.exists()
             & (ProfileItem.status != SubscriberStatus.DELETING.value)
             & (ProfileItem.lock_until.does_not_exist() | (ProfileItem.lock_until < epoch(now)))
         )
-        try:
-            item.update(
-                actions=[ProfileItem.lock_until.set(epoch(now + hold_for)), ProfileItem.version.add(1)],
-                condition=condition,
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return None
-            raise
-        return _subscriber(item)
+        actions = [ProfileItem.lock_until.set(epoch(now + hold_for)), ProfileItem.version.add(1)]
+        return _update_if(_profile(username), actions, condition)
 
     def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber:
-        item = ProfileItem(pk=subscriber_pk(sub.username), sk=PROFILE_SK)
-        self._update(
-            item,
-            [
-                ProfileItem.x_user_id.set(x_user_id),
-                ProfileItem.username.set(display_username),
-                ProfileItem.version.add(1),
-            ],
-        )
-        return _subscriber(item)
+        actions = [
+            ProfileItem.x_user_id.set(x_user_id),
+            ProfileItem.username.set(display_username),
+            ProfileItem.version.add(1),
+        ]
+        updated = _update_if(_profile(sub.username), actions, ProfileItem.pk.exists())
+        if updated is None:
+            raise ConcurrentUpdate(f"subscriber {sub.username} disappeared")
+        return updated
 
     def finish_sync(
         self,
@@ -200,7 +182,6 @@ class Store:
         last_error: str | None,
     ) -> Subscriber | None:
         """Record how a sync ended, schedule the next one and release the lock."""
-        item = ProfileItem(pk=subscriber_pk(username), sk=PROFILE_SK)
         actions: list[Action] = [
             ProfileItem.status.set(status.value),
             ProfileItem.next_sync_at.set(epoch(next_sync_at)),
@@ -210,73 +191,45 @@ class Store:
             ProfileItem.version.add(1),
             ProfileItem.last_error.set(last_error) if last_error else ProfileItem.last_error.remove(),
         ]
-        try:
-            item.update(
-                actions=actions,
-                condition=ProfileItem.pk.exists() & (ProfileItem.status != SubscriberStatus.DELETING.value),
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return None  # unsubscribed while syncing: nothing to record
-            raise
-        return _subscriber(item)
+        # None when it was unsubscribed while syncing: nothing to record.
+        condition = ProfileItem.pk.exists() & (ProfileItem.status != SubscriberStatus.DELETING.value)
+        return _update_if(_profile(username), actions, condition)
 
     def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None:
         """Re-arm a subscriber that X refused or that failed, once per change (concurrent asks enqueue once)."""
-        item = ProfileItem(pk=subscriber_pk(sub.username), sk=PROFILE_SK)
-        try:
-            item.update(
-                actions=[
-                    ProfileItem.status.set(SubscriberStatus.PENDING.value),
-                    ProfileItem.next_sync_at.set(epoch(lease_until)),
-                    ProfileItem.last_error.remove(),
-                    ProfileItem.version.add(1),
-                ],
-                condition=ProfileItem.version == sub.version,
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return None
-            raise
-        return _subscriber(item)
+        actions = [
+            ProfileItem.status.set(SubscriberStatus.PENDING.value),
+            ProfileItem.next_sync_at.set(epoch(lease_until)),
+            ProfileItem.last_error.remove(),
+            ProfileItem.version.add(1),
+        ]
+        return _update_if(_profile(sub.username), actions, ProfileItem.version == sub.version)
 
     def mark_deleting(self, username: str) -> bool:
         """Hide the subscriber at once (reads 404, out of the index); the worker purges its likes."""
-        item = ProfileItem(pk=subscriber_pk(username), sk=PROFILE_SK)
-        try:
-            item.update(
-                actions=[
-                    ProfileItem.status.set(SubscriberStatus.DELETING.value),
-                    ProfileItem.due_pk.remove(),
-                    ProfileItem.next_sync_at.remove(),
-                    ProfileItem.version.add(1),
-                ],
-                condition=ProfileItem.pk.exists(),
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        actions = [
+            ProfileItem.status.set(SubscriberStatus.DELETING.value),
+            ProfileItem.due_pk.remove(),
+            ProfileItem.next_sync_at.remove(),
+            ProfileItem.version.add(1),
+        ]
+        return _update_if(_profile(username), actions, ProfileItem.pk.exists()) is not None
 
     def purge(self, username: str, max_items: int = 2000) -> tuple[int, bool]:
         """Delete up to max_items of a deleting subscriber's likes; the profile goes last. (deleted, done)."""
         pk = subscriber_pk(username)
         deleted = 0
-        with SlotItem.batch_write() as batch:
-            for item in SlotItem.query(pk, SlotItem.sk.startswith(SLOT_PREFIX), attributes_to_get=["pk", "sk"]):
-                batch.delete(item)
-                deleted += 1
-                if deleted >= max_items:
-                    return deleted, False
-        with PostMarkerItem.batch_write() as markers:
-            for marker in PostMarkerItem.query(
-                pk, PostMarkerItem.sk.startswith(POST_PREFIX), attributes_to_get=["pk", "sk"]
-            ):
-                markers.delete(marker)
-                deleted += 1
-                if deleted >= max_items:
-                    return deleted, False
+        kinds: tuple[tuple[type[SlotItem] | type[PostMarkerItem], str], ...] = (
+            (SlotItem, SLOT_PREFIX),
+            (PostMarkerItem, POST_PREFIX),
+        )
+        for model, prefix in kinds:
+            with model.batch_write() as batch:
+                for item in model.query(pk, model.sk.startswith(prefix), attributes_to_get=["pk", "sk"]):
+                    batch.delete(item)
+                    deleted += 1
+                    if deleted >= max_items:
+                        return deleted, False
         try:
             ProfileItem(pk=pk, sk=PROFILE_SK).delete(condition=ProfileItem.status == SubscriberStatus.DELETING.value)
         except DeleteError as exc:
@@ -318,7 +271,7 @@ class Store:
         moves it on, so a crash between them re-reads the same page and the walk's `base` recognises the
         likes it already stored.
         """
-        count = sub.like_count
+        count, version = sub.like_count, sub.version
         chunks = [posts[i : i + LIKES_PER_TRANSACTION] for i in range(0, len(posts), LIKES_PER_TRANSACTION)] or [[]]
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
@@ -338,10 +291,19 @@ class Store:
                 actions += _walk_actions(walk)
             self._transact(sub.username, count, chunk, actions, now, source)
             count += len(chunk)
-        refreshed = self.get_subscriber(sub.username, consistent=True)
-        if refreshed is None:
-            raise ConcurrentUpdate(f"subscriber {sub.username} was deleted while storing likes")
-        return refreshed
+            version += 1
+        # Each transaction was conditional on the count it started from, so the profile is now exactly this:
+        # no need to read it back.
+        return replace(
+            sub,
+            like_count=count,
+            walk=next_walk,
+            history_complete=history_complete,
+            status=status,
+            posts_read=sub.posts_read + posts_read,
+            x_requests=sub.x_requests + x_requests,
+            version=version,
+        )
 
     def _transact(
         self,
@@ -453,16 +415,20 @@ class Store:
             return None, {}
         return item.last_run_at, dict(item.detail or {})
 
-    # --- plumbing ------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _update(item: ProfileItem, actions: list[Action]) -> None:
-        try:
-            item.update(actions=actions, condition=ProfileItem.pk.exists())
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                raise ConcurrentUpdate(f"subscriber {item.pk} disappeared") from exc
-            raise
+def _profile(username: str) -> ProfileItem:
+    return ProfileItem(pk=subscriber_pk(username), sk=PROFILE_SK)
+
+
+def _update_if(item: ProfileItem, actions: Sequence[Action], condition: Condition) -> Subscriber | None:
+    """A conditional UpdateItem on a profile: the subscriber as it now is, or None if the condition failed."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            return None
+        raise
+    return _subscriber(item)
 
 
 def _walk_actions(walk: Walk | None) -> list[Action]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -126,11 +126,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
             x=x_client(rt.settings),
             budget=rt.budget,
             clock=rt.clock,
-            policy=SyncPolicy(
-                interval=rt.policy.interval,
-                lease=rt.policy.lease,
-                lock_for=timedelta(seconds=seconds_left() + 30),
-            ),
+            # Locked for as long as this invocation can live: a crash frees the subscriber by the next retry.
+            policy=replace(rt.policy, lock_for=timedelta(seconds=seconds_left() + 30)),
             seconds_left=seconds_left,
         )
         _count(outcome)
