@@ -21,9 +21,8 @@ import botocore.endpoint
 
 from bench.report import write_section
 from local.provision import LOCAL_CREDENTIALS, REGION, provision
-from shared.items import DUE_PK, PROFILE_SK, PostMarkerItem, ProfileItem, SlotItem, post_sk, slot_sk, subscriber_pk
 from shared.models import SubscriberStatus
-from shared.store import Store
+from shared.store.items import DUE_PK, PROFILE_SK, Table, bind, post_sk, slot_sk, subscriber_pk
 from tests.support.dev_stack import free_port
 from tests.support.events import http_event
 from tests.support.fake_x import make_post
@@ -36,11 +35,11 @@ MOTO_MAIN = (
 )
 
 
-def _seed(store: Store, username: str, count: int) -> None:
+def _seed(table: Table, username: str, count: int) -> None:
     """Bulk-load likes with BatchWriteItem (seeding, not the sync path: the sync is measured elsewhere)."""
     now = datetime.now(UTC)
     pk = subscriber_pk(username)
-    ProfileItem(
+    table.profile(
         pk=pk,
         sk=PROFILE_SK,
         username=username,
@@ -50,11 +49,11 @@ def _seed(store: Store, username: str, count: int) -> None:
         due_pk=DUE_PK,
         next_sync_at=int(now.timestamp()) + 3600,
     ).save()
-    with SlotItem.batch_write() as slots, PostMarkerItem.batch_write() as markers:
+    with table.slot.batch_write() as slots, table.marker.batch_write() as markers:
         for n in range(count):
             post = make_post(n)
-            slots.save(SlotItem(pk=pk, sk=slot_sk(n), post_id=post.id, post=post.to_json(), first_seen_at=now))
-            markers.save(PostMarkerItem(pk=pk, sk=post_sk(post.id), slot=n))
+            slots.save(table.slot(pk=pk, sk=slot_sk(n), post_id=post.id, post=post.to_json(), first_seen_at=now))
+            markers.save(table.marker(pk=pk, sk=post_sk(post.id), slot=n))
 
 
 class CallCounter:
@@ -111,10 +110,10 @@ def main() -> None:
                 "POWERTOOLS_LOG_LEVEL": "WARNING",
             }
         )
-        store = Store(stack.table_name, REGION, endpoint)
+        table = bind(stack.table_name, REGION, endpoint)
         started = time.perf_counter()
         for name, count in SIZES.items():
-            _seed(store, name, count)
+            _seed(table, name, count)
         seeding = time.perf_counter() - started
 
         from api.app import handler  # noqa: PLC0415 - after the environment is set, as on a cold start

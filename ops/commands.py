@@ -19,14 +19,14 @@ from ops.queues import depth
 from ops.render import Progress, Style, print_json
 from shared.errors import InvalidUsername
 from shared.models import normalize_username
-from shared.store import Store
+from shared.store import Stores
 
 
 @dataclass(frozen=True)
 class Context:
     aws: Aws
     stack: Stack
-    store: Store
+    stores: Stores
     json: bool
     style: Style
     now: datetime
@@ -38,7 +38,7 @@ class Context:
         return cls(
             aws=aws,
             stack=stack,
-            store=Store(stack.table_name, aws.region, target.endpoint_url),
+            stores=Stores.open(stack.table_name, aws.region, target.endpoint_url),
             json=args.json,
             style=Style.for_stream(sys.stdout, no_color=args.no_color),
             now=datetime.now(UTC),
@@ -52,14 +52,14 @@ class Context:
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
-    report = status.gather(ctx.aws, ctx.stack, ctx.store, now=ctx.now, age_from=args.dlq_age)
+    report = status.gather(ctx.aws, ctx.stack, ctx.stores, now=ctx.now, age_from=args.dlq_age)
     ctx.emit(report.to_json(), status.render(report, ctx.style))
     return errors.OK
 
 
 def cmd_dlq_peek(ctx: Context, args: argparse.Namespace) -> int:
     visible = depth(ctx.aws.sqs, ctx.stack.dlq_url).visible
-    letters = dlq.peek_dead_letters(ctx.aws.sqs, ctx.stack.dlq_url, ctx.store, max_messages=args.max)
+    letters = dlq.peek_dead_letters(ctx.aws.sqs, ctx.stack.dlq_url, ctx.stores.subscribers, max_messages=args.max)
     ctx.emit(dlq.to_json(ctx.stack.dlq_url, letters, visible), dlq.render(letters, visible, ctx.now, ctx.style))
     return errors.OK
 
@@ -93,7 +93,7 @@ def cmd_dlq_redrive(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_subscribers_list(ctx: Context, args: argparse.Namespace) -> int:
-    subs = sorted(ctx.store.iter_subscribers(), key=lambda sub: sub.username)
+    subs = sorted(ctx.stores.subscribers.iter_subscribers(), key=lambda sub: sub.username)
     ctx.emit(
         {"subscribers": [subscribers.to_json(sub) for sub in subs]},
         subscribers.render_list(subs, ctx.now, ctx.style),
@@ -102,17 +102,20 @@ def cmd_subscribers_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_subscribers_show(ctx: Context, args: argparse.Namespace) -> int:
-    sub = subscribers.find(ctx.store, args.username)
+    sub = subscribers.find(ctx.stores.subscribers, args.username)
     ctx.emit(subscribers.detail_json(sub), subscribers.render_show(sub, ctx.now, ctx.style))
     return errors.OK
 
 
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
-    done = subscribers.sync_now(ctx.store, ctx.aws.sqs, ctx.stack.queue_url, args.username, now=ctx.now)
-    ctx.emit(
-        done.to_json(),
-        f"Enqueued a sync of {done.username} (leased until {done.leased_until:%H:%M}Z; the worker picks it up next).",
-    )
+    queue = subscribers.CliQueue(ctx.aws.sqs, ctx.stack.queue_url)
+    done = subscribers.sync_now(ctx.stores.subscribers, queue, args.username, now=ctx.now)
+    if done.leased_until is None:
+        text = f"Enqueued the purge of {done.username} again (it is being unsubscribed; the worker deletes its likes)."
+    else:
+        until = f"{done.leased_until:%H:%M}Z"
+        text = f"Enqueued a sync of {done.username} (leased until {until}; the worker picks it up next)."
+    ctx.emit(done.to_json(), text)
     return errors.OK
 
 

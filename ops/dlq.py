@@ -1,7 +1,7 @@
 """`random-likes dlq peek`: each dead letter with what it asked for and why it failed.
 
 The reason is the one the worker left: for a readable message, the `last_error` the worker recorded on
-that subscriber when the sync failed; for an unreadable one, what the worker's own `parse_request` says
+that subscriber when the sync failed; for an unreadable one, what the queue's own `parse_request` says
 about it ("malformed: ..."), so the CLI never second-guesses the worker's idea of a valid message.
 """
 
@@ -15,7 +15,8 @@ from ops.queues import QueueMessage, peek
 from ops.render import Style, iso, table, truncate, when
 from shared.errors import MalformedMessage
 from shared.models import Subscriber
-from shared.store import Store
+from shared.store import SubscriberStore
+from shared.sync_queue import parse_request
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,7 @@ class DeadLetter:
         }
 
 
-def explain(message: QueueMessage, store: Store) -> DeadLetter:
-    # The worker module loads Powertools and tweepy: only `dlq peek` pays for that import.
-    from worker.app import parse_request  # noqa: PLC0415
-
+def explain(message: QueueMessage, store: SubscriberStore) -> DeadLetter:
     try:
         request = parse_request(message.body)
     except MalformedMessage as exc:
@@ -57,7 +55,7 @@ def explain(message: QueueMessage, store: Store) -> DeadLetter:
     return DeadLetter(message, request.username, request.action, request.reason, subscriber, error)
 
 
-def peek_dead_letters(sqs: Any, dlq_url: str, store: Store, *, max_messages: int) -> list[DeadLetter]:
+def peek_dead_letters(sqs: Any, dlq_url: str, store: SubscriberStore, *, max_messages: int) -> list[DeadLetter]:
     return [explain(message, store) for message in peek(sqs, dlq_url, max_messages=max_messages)]
 
 

@@ -6,6 +6,8 @@ an exit code; no traceback. The codes are documented in docs/operations.md and s
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -18,6 +20,8 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+
+from shared.errors import snake_case
 
 # Exit codes (docs/operations.md, "Exit codes").
 OK = 0
@@ -44,37 +48,39 @@ _ACCESS_CODES = {
 
 
 class OpsError(Exception):
+    """What went wrong, in words an operator can act on; `code` (the `error.code` of --json output) is the class
+    name in snake case, as the domain's errors do."""
+
     exit_code = FAILED
-    code = "failed"  # the `error.code` of --json output
+    code: ClassVar[str] = "failed"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = snake_case(cls.__name__)
+
 
 class StackNotFound(OpsError):
     exit_code = STACK_NOT_FOUND
-    code = "stack_not_found"
 
 
 class NoAccess(OpsError):
     exit_code = NO_ACCESS
-    code = "no_access"
 
 
 class Unreachable(OpsError):
     exit_code = UNREACHABLE
-    code = "unreachable"
 
 
 class UnknownSubscriber(OpsError):
     exit_code = UNKNOWN_SUBSCRIBER
-    code = "unknown_subscriber"
 
 
 class InvalidArgument(OpsError):
     exit_code = USAGE
-    code = "invalid_argument"
 
 
 def from_aws(exc: BaseException, endpoint_url: str | None) -> OpsError | None:  # noqa: PLR0911 - one per kind

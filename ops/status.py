@@ -18,13 +18,13 @@ from ops.discover import Stack
 from ops.queues import QueueDepth, depth, peek
 from ops.render import Style, iso, table, truncate, when
 from ops.render import duration as human_duration
-from shared.models import Subscriber
-from shared.store import RateWindow, Store, Usage
+from shared.budget import LIKES_ENDPOINT
+from shared.models import RateLimit, Subscriber, Usage
+from shared.store import Stores
 
 AGE_SOURCES = ("auto", "cloudwatch", "peek")
 PEEK_FOR_AGE = 100  # messages looked at to find the oldest (a standard queue has no order to rely on)
 RECENT_ERRORS = 5
-LIKES_ENDPOINT = "liked_tweets"  # the rate window the worker records (shared/budget.py)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Status:
     fetcher_last_run: datetime | None
     fetcher_detail: dict[str, Any]
     usage: Usage
-    rate_window: RateWindow
+    rate_window: RateLimit
     recent_errors: list[Subscriber] = field(default_factory=list)
 
     def by_status(self) -> dict[str, int]:
@@ -85,10 +85,10 @@ class Status:
         }
 
 
-def gather(aws: Aws, stack: Stack, store: Store, *, now: datetime, age_from: str = "auto") -> Status:
+def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: str = "auto") -> Status:
     dlq = depth(aws.sqs, stack.dlq_url)
-    subscribers = list(store.iter_subscribers())
-    last_run, detail = store.fetcher_run()
+    subscribers = list(stores.subscribers.iter_subscribers())
+    last_run, detail = stores.app_state.fetcher_run()
     with_errors = [sub for sub in subscribers if sub.last_error]
     with_errors.sort(key=lambda sub: sub.last_sync_at or sub.created_at, reverse=True)
     return Status(
@@ -100,8 +100,8 @@ def gather(aws: Aws, stack: Stack, store: Store, *, now: datetime, age_from: str
         subscribers=subscribers,
         fetcher_last_run=last_run,
         fetcher_detail=detail,
-        usage=store.usage(now.strftime("%Y-%m-%d")),
-        rate_window=store.rate_window(LIKES_ENDPOINT),
+        usage=stores.app_state.usage(now.strftime("%Y-%m-%d")),
+        rate_window=stores.app_state.rate_window(LIKES_ENDPOINT),
         recent_errors=with_errors[:RECENT_ERRORS],
     )
 

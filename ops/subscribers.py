@@ -3,21 +3,24 @@
 `sync` enqueues exactly as the fetcher does (shared/enqueue.py): lease the subscriber first — a conditional
 move of next_sync_at, so a fetcher run at the same moment does not enqueue it a second time — then send
 one message with the same body; if the send fails, hand the lease back so the next fetcher run picks the
-subscriber up.
+subscriber up. For a subscriber being unsubscribed it enqueues the purge again instead: the way to finish a
+deletion whose purge message was lost.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from ops.errors import OpsError, UnknownSubscriber
 from ops.render import Style, iso, table, truncate, when
-from shared.models import Subscriber, SubscriberStatus, SyncRequest
+from shared.enqueue import send_leased
+from shared.models import Subscriber, SubscriberStatus
 from shared.settings import Settings
-from shared.store import Store, epoch
+from shared.store import SubscriberStore
+from shared.sync_queue import SyncRequest
 
 # The pipeline's own default (SYNC_LEASE_SECONDS): a message in flight owns its subscriber this long.
 LEASE = timedelta(seconds=Settings.lease_seconds)
@@ -51,7 +54,7 @@ def detail_json(sub: Subscriber) -> dict[str, Any]:
     return {**to_json(sub), "walk": walk, "version": sub.version}
 
 
-def find(store: Store, username: str) -> Subscriber:
+def find(store: SubscriberStore, username: str) -> Subscriber:
     sub = store.get_subscriber(username, consistent=True)
     if sub is None:
         raise UnknownSubscriber(f"{username!r} is not subscribed", hint="random-likes subscribers list")
@@ -100,7 +103,7 @@ def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
 class Enqueued:
     username: str
     message: dict[str, str]
-    leased_until: datetime
+    leased_until: datetime | None  # None for a purge: a subscriber being deleted has no schedule to lease
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,22 +114,32 @@ class Enqueued:
         }
 
 
-def sync_now(store: Store, sqs: Any, queue_url: str, username: str, *, now: datetime) -> Enqueued:
+class CliQueue:
+    """The fetch queue through the command's own client. Unlike the functions' queue, an AWS error is raised
+    (the CLI explains it, ops/errors.py), never only logged; `send_leased` hands the lease back first."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+
+    def send(self, requests: Sequence[SyncRequest]) -> list[SyncRequest]:
+        for request in requests:
+            self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=request.body())
+        return []
+
+
+def sync_now(store: SubscriberStore, queue: CliQueue, username: str, *, now: datetime) -> Enqueued:
     sub = find(store, username)
     if sub.status is SubscriberStatus.DELETING:
-        raise UnknownSubscriber(f"{username!r} is being unsubscribed (its likes are being deleted): nothing to sync")
-    seen = None if sub.next_sync_at is None else epoch(sub.next_sync_at)
+        purge = SyncRequest(username=sub.username, reason="manual", action="purge")
+        queue.send([purge])
+        return Enqueued(sub.username, purge.to_json(), None)
     until = now + LEASE
-    if not store.lease(sub.username, seen, until):
+    if not store.lease(sub.username, sub.next_sync_at, until):
         raise OpsError(
             f"{username!r} changed while it was being leased (a fetcher run, or an unsubscribe, got there first)",
             hint="look at it with `random-likes subscribers show`, then try again",
         )
     request = SyncRequest(username=sub.username, reason="manual", action="sync")
-    try:
-        # The body the fetcher and the api send (shared/sync_queue.py), through this command's own client.
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(request.to_json()))
-    except BaseException:  # an AWS error, or Ctrl-C mid-send
-        store.lease(sub.username, None, now)  # due again now: the next fetcher run enqueues it
-        raise
+    send_leased([request], store=store, queue=queue, now=now)
     return Enqueued(sub.username, request.to_json(), until)

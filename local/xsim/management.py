@@ -6,18 +6,42 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from ipaddress import ip_address
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from local.xsim.archive import export_archive
-from local.xsim.data import Account
+from local.xsim.clock import SimClock
+from local.xsim.config import XSimConfig
+from local.xsim.credentials import Credentials
+from local.xsim.data import Account, World
 from local.xsim.exchange import Request, Response
-
-if TYPE_CHECKING:
-    from local.xsim.app import XSimApp
+from local.xsim.faults import Faults
+from local.xsim.limits import Billing
 
 MAX_ADDED_LIKES = 10_000
+
+
+class Simulator(Protocol):
+    """What the management API drives, as `app.XSimApp` provides it. A protocol, so the app that routes here
+    and this module do not import each other."""
+
+    config: XSimConfig
+    clock: SimClock
+    faults: Faults
+    billing: Billing
+    credentials: Credentials
+    world: World
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    def reset(self) -> None: ...
+
+    def catch_up(self) -> None: ...
+
+    def state(self) -> dict[str, Any]: ...
 
 
 class _Refused(Exception):
@@ -28,7 +52,7 @@ class _Refused(Exception):
         self.message = message
 
 
-def handle(app: XSimApp, request: Request) -> Response:
+def handle(app: Simulator, request: Request) -> Response:
     if not _loopback(request.client_ip):
         # The credentials are fake, but the clock and faults are not for anyone on the network to move.
         return _error(403, "forbidden", "the management API answers on loopback only")
@@ -38,7 +62,7 @@ def handle(app: XSimApp, request: Request) -> Response:
         return _error(exc.status, exc.code, exc.message)
 
 
-def _route(app: XSimApp, request: Request) -> Response:
+def _route(app: Simulator, request: Request) -> Response:
     path = request.path.removeprefix("/_sim")
     for method, pattern, action in ROUTES:
         found = pattern.fullmatch(path)
@@ -47,15 +71,15 @@ def _route(app: XSimApp, request: Request) -> Response:
     raise _Refused(404, "not_found", f"no management route {request.method} {request.path}")
 
 
-def _state(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _state(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     return Response.json(200, app.state())
 
 
-def _get_clock(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _get_clock(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     return Response.json(200, _clock(app))
 
 
-def _advance_clock(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _advance_clock(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     seconds = _number(_body(request), "seconds")
     if seconds < 0:
         raise _Refused(400, "invalid_request", "seconds must be >= 0; use /_sim/clock/set to go back")
@@ -63,7 +87,7 @@ def _advance_clock(app: XSimApp, request: Request, args: tuple[str, ...]) -> Res
     return Response.json(200, _clock(app))
 
 
-def _set_clock(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _set_clock(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     raw = _body(request).get("now")
     try:
         when = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
@@ -75,11 +99,11 @@ def _set_clock(app: XSimApp, request: Request, args: tuple[str, ...]) -> Respons
     return Response.json(200, _clock(app))
 
 
-def _get_faults(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _get_faults(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     return Response.json(200, app.faults.snapshot())
 
 
-def _set_faults(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _set_faults(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     try:
         app.faults.set(**_body(request))
     except (TypeError, ValueError) as exc:
@@ -87,25 +111,25 @@ def _set_faults(app: XSimApp, request: Request, args: tuple[str, ...]) -> Respon
     return Response.json(200, app.faults.snapshot())
 
 
-def _clear_faults(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _clear_faults(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     app.faults.clear()
     return Response.json(200, app.faults.snapshot())
 
 
-def _billing(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _billing(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     return Response.json(200, app.billing.snapshot())
 
 
-def _reset(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _reset(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     app.reset()
     return Response.json(200, app.state())
 
 
-def _accounts(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _accounts(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     return Response.json(200, {"accounts": app.state()["accounts"]})
 
 
-def _add_likes(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _add_likes(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     count = int(_number(_body(request), "count"))
     if not 1 <= count <= MAX_ADDED_LIKES:
         raise _Refused(400, "invalid_request", f"count must be between 1 and {MAX_ADDED_LIKES}")
@@ -117,7 +141,7 @@ def _add_likes(app: XSimApp, request: Request, args: tuple[str, ...]) -> Respons
     return Response.json(201, {"username": account.username, "added": added, "like_count": total})
 
 
-def _delete_post(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _delete_post(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     with app.lock:
         if args[0] not in app.world.posts:
             raise _Refused(404, "not_found", "no such post")
@@ -125,11 +149,11 @@ def _delete_post(app: XSimApp, request: Request, args: tuple[str, ...]) -> Respo
     return Response.json(200, {"id": args[0], "deleted": True})
 
 
-def _credentials(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _credentials(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     return Response.json(200, credentials(app, args[0]))
 
 
-def _archive(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
+def _archive(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     with app.lock:
         account = _account(app, args[0])
         app.catch_up()
@@ -138,7 +162,7 @@ def _archive(app: XSimApp, request: Request, args: tuple[str, ...]) -> Response:
     return Response(200, data, "application/zip", {"content-disposition": disposition})
 
 
-Action = Callable[["XSimApp", Request, tuple[str, ...]], Response]
+Action = Callable[[Simulator, Request, tuple[str, ...]], Response]
 _NAME = r"([A-Za-z0-9_]{1,15})"
 ROUTES: tuple[tuple[str, re.Pattern[str], Action], ...] = tuple(
     (method, re.compile(pattern), action)
@@ -161,7 +185,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Action], ...] = tuple(
 )
 
 
-def credentials(app: XSimApp, username: str) -> dict[str, Any]:
+def credentials(app: Simulator, username: str) -> dict[str, Any]:
     """The demo app's fake keys and `username`'s user token: everything a client needs to call the simulator."""
     account = _account(app, username)
     creds = app.credentials
@@ -175,14 +199,14 @@ def credentials(app: XSimApp, username: str) -> dict[str, Any]:
     }
 
 
-def _account(app: XSimApp, username: str) -> Account:
+def _account(app: Simulator, username: str) -> Account:
     account = app.world.account_by_username(username)
     if account is None:
         raise _Refused(404, "not_found", f"no demo account @{username}")
     return account
 
 
-def _clock(app: XSimApp) -> dict[str, Any]:
+def _clock(app: Simulator) -> dict[str, Any]:
     now = app.clock.now()
     return {"now": now.isoformat(), "epoch": now.timestamp()}
 

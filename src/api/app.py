@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import binascii
 import json
-import warnings
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import web
-from shared.clock import SystemClock
 from shared.deck import MAX_DECK
 from shared.errors import (
     BeingDeleted,
@@ -33,46 +29,29 @@ from shared.errors import (
 )
 from shared.models import normalize_username
 from shared.pick import Draw, Picker
-from shared.settings import Settings
-from shared.store import Store
+from shared.runtime import Runtime, load_runtime, observability
 from shared.subscriptions import subscribe, subscription, unsubscribe
-from shared.sync_queue import SqsSyncQueue
 
 MAX_BODY_BYTES = 1024  # {"username": "..."} fits in far less
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store"}
 
-# The function's identity is code, not configuration: named here, not read from the environment.
 # No Powertools Tracer here: importing the X-Ray SDK costs ~0.4 s of every cold start, and a pick is two
 # GetItems; the function's own segment still comes from `Tracing: Active`.
-logger = Logger(service="api")
-metrics = Metrics(namespace="RandomLikes", service="api")
+logger, metrics = observability("api")
 app = APIGatewayHttpResolver()
-# Routes without a business metric are the common case; Powertools would warn about each of them.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
-
-
-@dataclass(frozen=True)
-class Runtime:
-    settings: Settings
-    store: Store
-    queue: SqsSyncQueue
-    picker: Picker
-    clock: SystemClock
 
 
 @cache
 def runtime() -> Runtime:
     """Built on the first invocation of a cold start (not at import), then kept while the container is warm."""
-    settings = Settings.from_env()
-    store = Store(settings.table_name, settings.region, settings.aws_endpoint_url)
-    return Runtime(
-        settings=settings,
-        store=store,
-        queue=SqsSyncQueue(settings.queue_url, settings.region, settings.aws_endpoint_url),
-        picker=Picker(store, cache_seconds=settings.pick_count_cache_seconds),
-        clock=SystemClock(),
-    )
+    return load_runtime(logger)
+
+
+@cache
+def picker() -> Picker:
+    rt = runtime()
+    return Picker(rt.likes, cache_seconds=rt.settings.pick_count_cache_seconds)
 
 
 # --- routes ------------------------------------------------------------------------------------------------
@@ -84,34 +63,29 @@ def post_subscription() -> Response[str]:
     if "username" not in body:
         raise InvalidRequest('the body must be a JSON object with a "username"')
     rt = runtime()
-    sub, created = subscribe(
-        body["username"],
-        store=rt.store,
-        queue=rt.queue,
-        clock=rt.clock,
-        lease=timedelta(seconds=rt.settings.lease_seconds),
-    )
+    lease = timedelta(seconds=rt.settings.lease_seconds)
+    sub, created = subscribe(body["username"], store=rt.subscribers, queue=rt.queue, clock=rt.clock, lease=lease)
     metrics.add_metric(name="Subscriptions" if created else "Resubscriptions", unit=MetricUnit.Count, value=1)
     return _json(202, {**sub.public_json(), "created": created})
 
 
 @app.get("/api/subscriptions/<username>")
 def get_subscription(username: str) -> Response[str]:
-    sub = subscription(username, store=runtime().store)
+    sub = subscription(username, store=runtime().subscribers)
     return _json(200, sub.public_json())
 
 
 @app.delete("/api/subscriptions/<username>")
 def delete_subscription(username: str) -> Response[str]:
     rt = runtime()
-    unsubscribe(username, store=rt.store, queue=rt.queue)
+    unsubscribe(username, store=rt.subscribers, queue=rt.queue)
     return Response(status_code=204, content_type=JSON, body="", headers=NO_STORE)
 
 
 @app.get("/api/subscriptions/<username>/likes/random")
 def random_like(username: str) -> Response[str]:
     name = normalize_username(username)
-    pick = runtime().picker.pick(name, _draw())
+    pick = picker().pick(name, _draw())
     metrics.add_metric(name="Picks", unit=MetricUnit.Count, value=1)
     like = pick.like
     return _json(

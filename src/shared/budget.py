@@ -1,26 +1,25 @@
 """Staying inside X's limits: the shared rate-limit window and the app's daily post-read budget.
 
-75 requests / 15 min per user and per app, and every post returned is billed ($0.005 each, once per post per
-UTC day). Every worker reads and writes the same two app items, so one sync's 429 holds back all the others
+75 requests / 15 min per user token, and every post returned is billed ($0.005 each, once per post per UTC
+day). Every worker reads and writes the same two app items, so one sync's 429 holds back all the others
 until X's reset instead of each of them spending a request to learn it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
-from shared.clock import Clock
+from shared.clock import Clock, next_utc_midnight
 from shared.errors import XRateLimited, XUsageCapped
-from shared.models import RateLimit
-from shared.store import RateWindow, Usage
-from shared.x_client import MIN_PAGE
+from shared.models import RateLimit, Usage
+from shared.x_api import MIN_PAGE
 
-LIKES_ENDPOINT = "liked_tweets"
+LIKES_ENDPOINT = "liked_tweets"  # the name the likes window is kept under (status shows it)
 
 
 class BudgetStore(Protocol):
-    def rate_window(self, endpoint: str) -> RateWindow: ...
+    def rate_window(self, endpoint: str) -> RateLimit: ...
 
     def save_rate_window(self, endpoint: str, remaining: int | None, reset_at: datetime | None) -> None: ...
 
@@ -29,11 +28,7 @@ class BudgetStore(Protocol):
     def add_usage(self, now: datetime, posts_read: int, x_requests: int) -> Usage: ...
 
 
-def next_utc_midnight(now: datetime) -> datetime:
-    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def allowed_page_size(now: datetime, window: RateWindow, usage: Usage, daily_budget: int, wanted: int) -> int:
+def allowed_page_size(now: datetime, window: RateLimit, usage: Usage, daily_budget: int, wanted: int) -> int:
     """How many posts the next request may ask for, or the error that says why none and until when."""
     if window.remaining is not None and window.remaining <= 0 and window.reset_at and window.reset_at > now:
         raise XRateLimited(window.reset_at, "no requests left in X's rate-limit window")

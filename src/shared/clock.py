@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -13,3 +13,8 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+def next_utc_midnight(now: datetime) -> datetime:
+    """When X's per-UTC-day billing (and our daily budget) starts again."""
+    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,24 +1,33 @@
-"""The fetcher's one job: find the subscribers that are due and enqueue one sync message each."""
+"""Enqueueing syncs: find the subscribers that are due (the fetcher's one job), and send leased requests.
+
+Whoever enqueues a sync leases the subscriber first (moves its next_sync_at on, conditionally), so an
+overlapping fetcher run never enqueues it twice; a request that could not be sent hands its lease back
+(due now), so the next fetcher run retries it. `send_leased` is that second half, for every caller.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.clock import Clock
-from shared.models import SyncRequest
-from shared.store import DueSubscriber
-from shared.sync_queue import SyncQueue
+from shared.models import Subscriber
+from shared.sync_queue import SyncQueue, SyncRequest
 
 log = logging.getLogger(__name__)
 
 
-class DueStore(Protocol):
-    def due_subscribers(self, now: datetime, limit: int) -> list[DueSubscriber]: ...
+class LeaseStore(Protocol):
+    def lease(self, username: str, seen_next_sync_at: datetime | None, until: datetime) -> bool: ...
 
-    def lease(self, username: str, seen_next_sync_at: int | None, until: datetime) -> bool: ...
+
+class DueStore(LeaseStore, Protocol):
+    def iter_subscribers(
+        self, *, due_before: datetime | None = None, limit: int | None = None
+    ) -> Iterable[Subscriber]: ...
 
 
 @dataclass(frozen=True)
@@ -32,20 +41,35 @@ class EnqueueReport:
         return {"due": self.due, "leased": self.leased, "sent": self.sent, "failed": self.failed}
 
 
+def send_leased(
+    requests: Sequence[SyncRequest], *, store: LeaseStore, queue: SyncQueue, now: datetime
+) -> list[SyncRequest]:
+    """Send requests for subscribers the caller has leased; each one not sent is due again `now`.
+
+    Returns the requests that were not sent. An interrupt mid-send (Ctrl-C in the CLI) hands every lease
+    back before it goes on, so nothing waits for a lease to expire (a request that did go out meanwhile may be
+    enqueued again by the fetcher: harmless, the worker's lock runs one sync at a time).
+    """
+    try:
+        failed = queue.send(requests)
+    except BaseException:
+        for request in requests:
+            store.lease(request.username, None, now)
+        raise
+    for request in failed:
+        store.lease(request.username, None, now)
+    return failed
+
+
 def enqueue_due(
     *, store: DueStore, queue: SyncQueue, clock: Clock, lease: timedelta, limit: int = 1000
 ) -> EnqueueReport:
-    """Lease each due subscriber (conditional on nobody else having leased it), then enqueue the leased ones.
-
-    Leasing first means an overlapping run, or a slow one, never enqueues the same subscriber twice; a send
-    that fails hands the subscriber back (due now), so the next run retries it.
-    """
+    """Lease each due subscriber (conditional on nobody else having leased it), then enqueue the leased ones."""
     now = clock.now()
-    due = store.due_subscribers(now, limit)
-    leased = [d for d in due if store.lease(d.username, d.next_sync_at, now + lease)]
-    failed = queue.send([SyncRequest(username=d.username, reason="schedule") for d in leased])
-    for request in failed:
-        store.lease(request.username, None, now)
+    due = list(store.iter_subscribers(due_before=now, limit=limit))
+    leased = [sub for sub in due if store.lease(sub.username, sub.next_sync_at, now + lease)]
+    requests = [SyncRequest(username=sub.username, reason="schedule") for sub in leased]
+    failed = send_leased(requests, store=store, queue=queue, now=now)
     report = EnqueueReport(due=len(due), leased=len(leased), sent=len(leased) - len(failed), failed=len(failed))
     log.info("due subscribers enqueued", extra=report.to_json())
     return report

@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any, ClassVar
+
+
+def snake_case(name: str) -> str:
+    """`XUserNotFound` -> `x_user_not_found`: how an error class names itself to clients, logs and the DLQ view."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class DomainError(Exception):
-    """Base of every error the domain raises on purpose."""
+    """Base of every error the domain raises on purpose. Its `code` (the `error.code` of an API answer) is the
+    class name in snake case, unless the class sets one of its own: one name to keep, not two."""
 
-    code = "error"
+    code: ClassVar[str] = "error"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = snake_case(cls.__name__)
 
 
 class InvalidUsername(DomainError):
-    code = "invalid_username"
+    pass
 
 
 class InvalidRequest(DomainError):
-    code = "invalid_request"
+    pass
 
 
 class NotSubscribed(DomainError):
-    code = "not_subscribed"
+    pass
 
 
 class NothingStoredYet(DomainError):
     """Subscribed, but no like is stored yet: the api answers 409 with the subscriber's status."""
-
-    code = "nothing_stored_yet"
 
     def __init__(self, message: str, status: str) -> None:
         super().__init__(message)
@@ -34,65 +45,51 @@ class NothingStoredYet(DomainError):
 
 
 class BeingDeleted(DomainError):
-    code = "being_deleted"
+    pass
 
 
 class ConcurrentUpdate(DomainError):
     """Someone else wrote the subscriber between our read and our write; reload and try again."""
 
-    code = "concurrent_update"
-
 
 class MalformedMessage(DomainError):
     """A queue message the worker cannot act on: fails the record, so SQS moves it to the DLQ in the end."""
-
-    code = "malformed_message"
 
 
 # --- what X said -------------------------------------------------------------------------------------------
 
 
 class XError(DomainError):
-    code = "x_error"
+    pass
 
 
-class XRateLimited(XError):
+class XDeferred(XError):
+    """X (or our own budget) says not now: wait until `reset_at`, or, when X does not say, as the sync decides."""
+
+    def __init__(self, reset_at: datetime | None, message: str) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class XRateLimited(XDeferred):
     """A 429 rate-limit-exceeded (or no requests left in the window): defer to X's reset time."""
 
-    code = "x_rate_limited"
 
-    def __init__(self, reset_at: datetime, message: str = "rate limit reached") -> None:
-        super().__init__(message)
-        self.reset_at = reset_at
-
-
-class XUsageCapped(XError):
+class XUsageCapped(XDeferred):
     """A 429 usage-capped, or our own daily read budget spent: stop until the budget resets."""
-
-    code = "x_usage_capped"
-
-    def __init__(self, reset_at: datetime, message: str = "post-read budget spent") -> None:
-        super().__init__(message)
-        self.reset_at = reset_at
 
 
 class XForbidden(XError):
     """401/403 on liked_tweets: X will not give these likes with these credentials."""
 
-    code = "x_forbidden"
-
 
 class XInvalidCursor(XError):
     """X refused a pagination token (too old, or from another query): the walk restarts from the top."""
 
-    code = "x_invalid_cursor"
-
 
 class XUserNotFound(XError):
-    code = "x_user_not_found"
+    pass
 
 
 class XUnavailable(XError):
     """5xx, timeout, dropped connection, a body we cannot parse: transient, so the SQS record fails and retries."""
-
-    code = "x_unavailable"

@@ -199,6 +199,28 @@ class Walk:
     page_size: int
 
 
+@dataclass(frozen=True)
+class PageRecord:
+    """What storing one page of likes moves on, besides the likes: the walk, the counters and the status."""
+
+    walk: Walk  # the walk that fetched the page
+    next_walk: Walk | None  # where it goes next; None: it has ended
+    history_complete: bool
+    posts_read: int
+    x_requests: int
+    status: SubscriberStatus
+
+
+@dataclass(frozen=True)
+class SyncEnd:
+    """How a sync ended, as the subscriber's profile records it (the lock is released with it)."""
+
+    status: SubscriberStatus
+    at: datetime
+    next_sync_at: datetime
+    last_error: str | None = None
+
+
 @dataclass
 class Subscriber:
     username: str  # lowercased
@@ -237,11 +259,20 @@ def _iso(when: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """X's x-rate-limit-* headers from one response."""
+    """X's x-rate-limit-* headers from one response; the table keeps the last ones for every worker."""
 
     limit: int | None
     remaining: int | None
     reset_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the app read from X on one UTC day, all subscribers together."""
+
+    day: str
+    posts_read: int
+    x_requests: int
 
 
 @dataclass(frozen=True)
@@ -259,18 +290,6 @@ class LikesPage:
     # Partial errors X returned with the page (deleted or protected posts): counted, never fatal.
     skipped: int = 0
     result_count: int = 0
-
-
-@dataclass(frozen=True)
-class SyncRequest:
-    """The body of one fetch-queue message."""
-
-    username: str
-    reason: str = "schedule"  # schedule | subscribe | manual | redrive
-    action: str = "sync"  # sync | purge
-
-    def to_json(self) -> dict[str, str]:
-        return {"username": self.username, "reason": self.reason, "action": self.action}
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.clock import Clock
+from shared.enqueue import LeaseStore, send_leased
 from shared.errors import BeingDeleted, ConcurrentUpdate, NotSubscribed
-from shared.models import Subscriber, SubscriberStatus, SyncRequest, normalize_username
-from shared.sync_queue import SyncQueue
+from shared.models import Subscriber, SubscriberStatus, normalize_username
+from shared.sync_queue import SyncQueue, SyncRequest
 
 log = logging.getLogger(__name__)
 
@@ -17,14 +18,12 @@ log = logging.getLogger(__name__)
 RETRYABLE = {SubscriberStatus.FORBIDDEN, SubscriberStatus.NOT_FOUND, SubscriberStatus.ERROR}
 
 
-class SubscriptionStore(Protocol):
+class SubscriptionStore(LeaseStore, Protocol):
     def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
 
     def create_subscriber(
         self, username: str, display_username: str, now: datetime, lease_until: datetime
     ) -> tuple[Subscriber, bool]: ...
-
-    def lease(self, username: str, seen_next_sync_at: int | None, until: datetime) -> bool: ...
 
     def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None: ...
 
@@ -52,9 +51,8 @@ def subscribe(
             return sub, False
         sub = rearmed
     reason = "subscribe" if created else "retry"
-    if queue.send([SyncRequest(username=username, reason=reason)]):
-        # Not enqueued: make it due now, so the fetcher's next run enqueues it. Nothing is lost, only later.
-        store.lease(username, None, now)
+    if send_leased([SyncRequest(username=username, reason=reason)], store=store, queue=queue, now=now):
+        # Nothing is lost, only later: the fetcher's next run enqueues it.
         log.warning("first sync not enqueued; the schedule will pick it up", extra={"username": username})
     else:
         log.info("sync enqueued", extra={"username": username, "reason": reason})

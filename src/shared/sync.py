@@ -16,53 +16,50 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.budget import ReadBudget
-from shared.clock import Clock
+from shared.clock import Clock, next_utc_midnight
 from shared.errors import (
     ConcurrentUpdate,
+    XDeferred,
     XForbidden,
     XInvalidCursor,
     XRateLimited,
     XUsageCapped,
     XUserNotFound,
 )
-from shared.models import Post, Subscriber, SubscriberStatus, SyncOutcome, Walk, XUser
-from shared.x_client import MAX_PAGE, MIN_PAGE, XApi
+from shared.models import LikesPage, PageRecord, Post, Subscriber, SubscriberStatus, SyncEnd, SyncOutcome, Walk, XUser
+from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
 log = logging.getLogger(__name__)
+RATE_WINDOW = timedelta(minutes=15)
 
 
-class SyncStore(Protocol):
+class SyncSubscribers(Protocol):
     def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None: ...
 
     def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
 
     def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber: ...
 
+    def finish_sync(self, username: str, end: SyncEnd) -> Subscriber | None: ...
+
+
+class SyncLikes(Protocol):
     def known_posts(self, username: str, post_ids: Sequence[str]) -> dict[str, int]: ...
 
     def append_likes(
-        self,
-        sub: Subscriber,
-        posts: Sequence[Post],
-        *,
-        now: datetime,
-        walk: Walk,
-        next_walk: Walk | None,
-        history_complete: bool,
-        posts_read: int,
-        x_requests: int,
-        status: SubscriberStatus,
+        self, sub: Subscriber, posts: Sequence[Post], page: PageRecord, *, now: datetime, source: str = "api"
     ) -> Subscriber: ...
 
-    def finish_sync(
-        self,
-        username: str,
-        *,
-        status: SubscriberStatus,
-        now: datetime,
-        next_sync_at: datetime,
-        last_error: str | None,
-    ) -> Subscriber | None: ...
+
+@dataclass(frozen=True)
+class SyncPorts:
+    """What a sync works with: the subscriber's profile and likes, X, the shared budget and the time."""
+
+    subscribers: SyncSubscribers
+    likes: SyncLikes
+    x: XApi
+    budget: ReadBudget
+    clock: Clock
 
 
 @dataclass(frozen=True)
@@ -113,20 +110,13 @@ def next_page_size(current: int, all_new: bool) -> int:
 
 
 def sync_subscriber(
-    username: str,
-    *,
-    store: SyncStore,
-    x: XApi,
-    budget: ReadBudget,
-    clock: Clock,
-    policy: SyncPolicy,
-    seconds_left: Callable[[], float],
+    username: str, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float]
 ) -> SyncOutcome:
     """Sync one subscriber; X's refusals and limits become statuses, only transient failures raise."""
-    now = clock.now()
-    sub = store.acquire(username, now, policy.lock_for)
+    clock = ports.clock
+    sub = ports.subscribers.acquire(username, clock.now(), policy.lock_for)
     if sub is None:
-        current = store.get_subscriber(username)
+        current = ports.subscribers.get_subscriber(username)
         state = "gone" if current is None or current.status is SubscriberStatus.DELETING else "locked"
         log.info("sync skipped", extra={"username": username, "reason": state})
         status = SubscriberStatus.DELETING if current is None else current.status
@@ -135,47 +125,35 @@ def sync_subscriber(
     progress = _Progress()
     try:
         if sub.x_user_id is None:
-            user: XUser = x.user_by_username(sub.username)
-            sub = store.set_x_user(sub, user.id, user.username)
-        _walk(
-            sub,
-            sub.x_user_id or "",
-            store=store,
-            x=x,
-            budget=budget,
-            clock=clock,
-            policy=policy,
-            seconds_left=seconds_left,
-            p=progress,
-        )
-    except (XRateLimited, XUsageCapped, XForbidden, XUserNotFound) as exc:
-        if isinstance(exc, XRateLimited):
-            budget.rate_limited(exc.reset_at)
+            user: XUser = ports.x.user_by_username(sub.username)
+            sub = ports.subscribers.set_x_user(sub, user.id, user.username)
+        _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+    except (XDeferred, XForbidden, XUserNotFound) as exc:
         status, retry_at, message = _refusal(exc, clock.now(), policy)
-        return _finish(store, clock, username, status, retry_at, message, progress)
+        return _finish(ports, username, status, retry_at, message, progress)
     except Exception as exc:
         # Transient (X 5xx, a timeout, DynamoDB): record it, release the lock and let SQS retry the message.
         # The lease keeps the fetcher from enqueueing a second copy while this one waits to be retried.
         try:
-            _finish(
-                store, clock, username, SubscriberStatus.ERROR, clock.now() + policy.lease, _describe(exc), progress
-            )
+            _finish(ports, username, SubscriberStatus.ERROR, clock.now() + policy.lease, _describe(exc), progress)
         except Exception:
             log.exception("could not record the failed sync", extra={"username": username})
         raise
 
     if progress.finished:
-        return _finish(store, clock, username, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
+        return _finish(ports, username, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
     # Out of time or pages, not of likes: due again at once, the fetcher's next run picks it up.
-    return _finish(store, clock, username, SubscriberStatus.SYNCING, clock.now(), None, progress)
+    return _finish(ports, username, SubscriberStatus.SYNCING, clock.now(), None, progress)
 
 
 def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[SubscriberStatus, datetime, str]:
     """X said no (for now): the status to show, when to try again, and why."""
     if isinstance(exc, XRateLimited):
-        return SubscriberStatus.RATE_LIMITED, exc.reset_at, str(exc)
+        # X always sends x-rate-limit-reset with a 429; without it, one window is the longest it can take.
+        return SubscriberStatus.RATE_LIMITED, exc.reset_at or now + RATE_WINDOW, str(exc)
     if isinstance(exc, XUsageCapped):
-        return SubscriberStatus.USAGE_CAPPED, exc.reset_at, str(exc)
+        # X does not say when its cap lifts; reads are billed per UTC day, so try after midnight (once).
+        return SubscriberStatus.USAGE_CAPPED, exc.reset_at or next_utc_midnight(now), str(exc)
     if isinstance(exc, XForbidden):
         message = f"X will not give these likes with the configured credentials: {exc}"
         return SubscriberStatus.FORBIDDEN, now + policy.refused_retry, message
@@ -183,16 +161,7 @@ def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[Subscri
 
 
 def _walk(
-    sub: Subscriber,
-    user_id: str,
-    *,
-    store: SyncStore,
-    x: XApi,
-    budget: ReadBudget,
-    clock: Clock,
-    policy: SyncPolicy,
-    seconds_left: Callable[[], float],
-    p: _Progress,
+    sub: Subscriber, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float], p: _Progress
 ) -> None:
     resumed = sub.walk is not None
     walk = sub.walk or _head_walk(sub, policy)
@@ -204,45 +173,32 @@ def _walk(
                 extra={"username": sub.username, "pages": p.pages, "seconds_left": round(seconds_left(), 1)},
             )
             return
-        size = budget.before_request(walk.page_size)
-        try:
-            page = x.liked_posts(user_id, max_results=size, pagination_token=walk.token)
-        except XInvalidCursor:
-            if walk.token is None:
-                raise
-            # The base still tells ours from older likes, so restarting from the top loses nothing.
-            log.warning("pagination token refused; walking again from the top", extra={"username": sub.username})
-            walk = Walk(base=walk.base, token=None, page_size=policy.backfill_page)
-            p.extra["cursor_restarts"] = p.extra.get("cursor_restarts", 0) + 1
-            continue
-        budget.after_response(page.rate, len(page.posts))
+        page, walk = _fetch(sub, walk, ports=ports, policy=policy, p=p)
+        ports.budget.after_response(page.rate, len(page.posts))
         p.pages += 1
         p.posts_read += len(page.posts)
 
-        known = store.known_posts(sub.username, [post.id for post in page.posts])
+        known = ports.likes.known_posts(sub.username, [post.id for post in page.posts])
         new, reached_known = classify_page(page.posts, known, walk.base)
-        ended = reached_known or page.next_token is None
         next_walk = None
-        if not ended:
+        if not (reached_known or page.next_token is None):
             all_new = len(new) == len(page.posts)
             next_walk = Walk(walk.base, page.next_token, next_page_size(walk.page_size, all_new))
+        record = PageRecord(
+            walk=walk,
+            next_walk=next_walk,
+            history_complete=sub.history_complete or (page.next_token is None and not reached_known),
+            posts_read=len(page.posts),
+            x_requests=1,
+            status=SubscriberStatus.SYNCING,
+        )
         try:
-            sub = store.append_likes(
-                sub,
-                new,
-                now=clock.now(),
-                walk=walk,
-                next_walk=next_walk,
-                history_complete=sub.history_complete or (page.next_token is None and not reached_known),
-                posts_read=len(page.posts),
-                x_requests=1,
-                status=SubscriberStatus.SYNCING,
-            )
+            sub = ports.likes.append_likes(sub, new, record, now=ports.clock.now())
         except ConcurrentUpdate:
             conflicts += 1
             if conflicts > policy.conflict_retries:
                 raise
-            fresh = store.get_subscriber(sub.username, consistent=True)
+            fresh = ports.subscribers.get_subscriber(sub.username, consistent=True)
             if fresh is None:
                 raise
             log.warning("storing a page conflicted; re-reading it", extra={"username": sub.username})
@@ -273,21 +229,42 @@ def _walk(
         return
 
 
+def _fetch(
+    sub: Subscriber, walk: Walk, *, ports: SyncPorts, policy: SyncPolicy, p: _Progress
+) -> tuple[LikesPage, Walk]:
+    """The walk's next page, and the walk that fetched it: a refused cursor restarts the walk from the top."""
+    while True:
+        size = ports.budget.before_request(walk.page_size)
+        try:
+            return ports.x.liked_posts(sub.x_user_id or "", max_results=size, pagination_token=walk.token), walk
+        except XInvalidCursor:
+            if walk.token is None:
+                raise
+            # The base still tells ours from older likes, so restarting from the top loses nothing.
+            log.warning("pagination token refused; walking again from the top", extra={"username": sub.username})
+            walk = Walk(base=walk.base, token=None, page_size=policy.backfill_page)
+            p.extra["cursor_restarts"] = p.extra.get("cursor_restarts", 0) + 1
+        except XRateLimited as exc:
+            # X's own 429 on this endpoint (not our budget's foresight): every worker waits for this window now.
+            reset = exc.reset_at or ports.clock.now() + RATE_WINDOW
+            ports.budget.rate_limited(reset)
+            raise XRateLimited(reset, str(exc)) from None
+
+
 def _head_walk(sub: Subscriber, policy: SyncPolicy) -> Walk:
     size = policy.first_page if sub.like_count > 0 else policy.backfill_page
     return Walk(base=sub.like_count, token=None, page_size=size)
 
 
 def _finish(
-    store: SyncStore,
-    clock: Clock,
+    ports: SyncPorts,
     username: str,
     status: SubscriberStatus,
     next_sync_at: datetime,
     error: str | None,
     p: _Progress,
 ) -> SyncOutcome:
-    sub = store.finish_sync(username, status=status, now=clock.now(), next_sync_at=next_sync_at, last_error=error)
+    sub = ports.subscribers.finish_sync(username, SyncEnd(status, ports.clock.now(), next_sync_at, error))
     outcome = SyncOutcome(
         username=username,
         status=status,

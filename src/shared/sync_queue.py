@@ -1,16 +1,56 @@
-"""The fetch queue as the domain sees it: send sync requests, ten to a SendMessageBatch."""
+"""The fetch queue: its message contract (what a body says, and what is poison) and SQS behind a port.
+
+The fetcher, the api and the operator CLI write these messages; the worker and `random-likes dlq` read them
+with `parse_request`, so writer and reader cannot disagree about what a message means.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.models import SyncRequest
+from shared.errors import InvalidUsername, MalformedMessage
+from shared.models import normalize_username
 
 log = logging.getLogger(__name__)
 SQS_BATCH = 10
+ACTIONS = ("sync", "purge")
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """The body of one fetch-queue message."""
+
+    username: str
+    reason: str = "schedule"  # schedule | subscribe | retry | manual | unsubscribe
+    action: str = "sync"  # sync | purge
+
+    def to_json(self) -> dict[str, str]:
+        return {"username": self.username, "reason": self.reason, "action": self.action}
+
+    def body(self) -> str:
+        return json.dumps(self.to_json())
+
+
+def parse_request(body: str) -> SyncRequest:
+    """A message body as the fetcher, the api and the CLI send it; anything else is poison, said plainly."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise MalformedMessage("message body is not JSON") from None
+    if not isinstance(data, dict) or "username" not in data:
+        raise MalformedMessage('message body must be a JSON object with a "username"')
+    action = data.get("action", "sync")
+    if action not in ACTIONS:
+        raise MalformedMessage(f"unknown action {str(action)[:20]!r}")
+    try:
+        username = normalize_username(data["username"])
+    except InvalidUsername as exc:
+        raise MalformedMessage(f"bad username in message: {exc}") from None
+    return SyncRequest(username=username, reason=str(data.get("reason", "schedule"))[:20], action=action)
 
 
 class SyncQueue(Protocol):
@@ -20,21 +60,21 @@ class SyncQueue(Protocol):
 
 
 class SqsSyncQueue:
-    """SQS through a botocore client made on first use (the read path never pays for it)."""
+    """SQS through a botocore client made on first use (the read path never pays for it), or the one given."""
 
-    def __init__(self, queue_url: str, region: str, endpoint_url: str | None = None) -> None:
-        self._queue_url = queue_url
+    def __init__(self, queue_url: str, region: str, endpoint_url: str | None = None, *, client: Any = None) -> None:
+        self.queue_url = queue_url
         self._region = region
         self._endpoint_url = endpoint_url
-        self._client: Any = None
+        self._client: Any = client
 
     def send(self, requests: Sequence[SyncRequest]) -> list[SyncRequest]:
         failed: list[SyncRequest] = []
         for start in range(0, len(requests), SQS_BATCH):
             chunk = list(requests[start : start + SQS_BATCH])
-            entries = [{"Id": str(i), "MessageBody": json.dumps(r.to_json())} for i, r in enumerate(chunk)]
+            entries = [{"Id": str(i), "MessageBody": r.body()} for i, r in enumerate(chunk)]
             try:
-                response = self._sqs().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+                response = self.client().send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except Exception:
                 log.exception("SendMessageBatch failed", extra={"messages": len(chunk)})
                 failed.extend(chunk)
@@ -47,7 +87,7 @@ class SqsSyncQueue:
                 failed.append(chunk[int(failure["Id"])])
         return failed
 
-    def _sqs(self) -> Any:
+    def client(self) -> Any:
         if self._client is None:
             # botocore is already loaded by pynamodb; boto3 on top would add to every api cold start.
             import botocore.session  # noqa: PLC0415

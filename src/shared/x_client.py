@@ -12,8 +12,8 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any
 
 import requests
 import tweepy
@@ -30,9 +30,9 @@ from shared.errors import (
     XUserNotFound,
 )
 from shared.models import Author, LikesPage, Link, Media, Post, RateLimit, XUser
+from shared.x_api import MAX_PAGE, MIN_PAGE
 
 TWEEPY_HOST = "https://api.twitter.com"
-MIN_PAGE, MAX_PAGE = 5, 100  # liked_tweets max_results bounds
 USAGE_CAPPED = "https://api.twitter.com/2/problems/usage-capped"
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
 
@@ -74,14 +74,6 @@ class XCredentials:
                 "access_token_secret (OAuth 1.0a), or bearer_token (an OAuth 2.0 user token)"
             )
         return creds
-
-
-class XApi(Protocol):
-    """What the sync needs from X; the real client and test fakes both provide it."""
-
-    def user_by_username(self, username: str) -> XUser: ...
-
-    def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage: ...
 
 
 class _BaseUrlAdapter(HTTPAdapter):
@@ -289,16 +281,10 @@ def _too_many(exc: tweepy.TooManyRequests) -> XError:
         body = {}
     problem = body.get("type") if isinstance(body, dict) else None
     if problem == USAGE_CAPPED:
-        # x-rate-limit-reset is the 15-minute window's, not the cap's: X does not say when the cap lifts, and
-        # reads are billed per UTC day, so try again after midnight (once, not every window).
-        return XUsageCapped(_next_utc_midnight(), _problem_detail(body) or "X's usage cap is reached")
-    reset = rate.reset_at or datetime.now(UTC) + timedelta(minutes=15)
-    return XRateLimited(reset, "X's rate limit is reached")
-
-
-def _next_utc_midnight() -> datetime:
-    now = datetime.now(UTC)
-    return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        # x-rate-limit-reset is the 15-minute window's, not the cap's: X does not say when the cap lifts, so
+        # neither do we; the sync decides when to try again.
+        return XUsageCapped(None, _problem_detail(body) or "X's usage cap is reached")
+    return XRateLimited(rate.reset_at, "X's rate limit is reached")
 
 
 def _invalid_parameters(exc: tweepy.HTTPException) -> set[str]:

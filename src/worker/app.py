@@ -6,15 +6,12 @@ never sends its batch-mates back. X's 429s and refusals are not failures: they b
 
 from __future__ import annotations
 
-import json
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -23,51 +20,31 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.budget import ReadBudget
-from shared.clock import SystemClock
-from shared.errors import InvalidUsername, MalformedMessage
-from shared.models import SubscriberStatus, SyncOutcome, SyncRequest, normalize_username
+from shared.errors import MalformedMessage
+from shared.models import SubscriberStatus, SyncOutcome
 from shared.purge import purge_subscriber
+from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
-from shared.store import Store
-from shared.sync import SyncPolicy, sync_subscriber
+from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
+from shared.sync_queue import parse_request
 from shared.x_client import XClient, XCredentials
 
-# The function's identity is code, not configuration: named here, not read from the environment.
-logger = Logger(service="worker")
+logger, metrics = observability("worker")
 tracer = Tracer(service="worker")
-metrics = Metrics(namespace="RandomLikes", service="worker")
-# An invocation without a business metric (a purge, a poison record) is normal; Powertools would warn.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
 # A batch where every record failed is reported like any other (every id listed) rather than raised:
 # Lambda retries the same messages either way, and the log shows one failure per record, not a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
 
 
-@dataclass(frozen=True)
-class Runtime:
-    settings: Settings
-    store: Store
-    budget: ReadBudget
-    clock: SystemClock
-    policy: SyncPolicy
-
-
 @cache
 def runtime() -> Runtime:
-    settings = Settings.from_env()
-    store = Store(settings.table_name, settings.region, settings.aws_endpoint_url)
-    clock = SystemClock()
-    copy_config_to_registered_loggers(source_logger=logger, include={"shared"})
-    return Runtime(
-        settings=settings,
-        store=store,
-        budget=ReadBudget(store, clock, settings.daily_read_budget),
-        clock=clock,
-        policy=SyncPolicy(
-            interval=timedelta(minutes=settings.sync_interval_minutes),
-            lease=timedelta(seconds=settings.lease_seconds),
-        ),
+    return load_runtime(logger)
+
+
+def sync_policy(settings: Settings) -> SyncPolicy:
+    return SyncPolicy(
+        interval=timedelta(minutes=settings.sync_interval_minutes), lease=timedelta(seconds=settings.lease_seconds)
     )
 
 
@@ -81,24 +58,6 @@ def x_client(settings: Settings) -> XClient:
         raise SettingsError("X_CREDENTIALS_PARAMETER is not set")
     raw: str = parameters.get_parameter(settings.x_credentials_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
     return _x_client(raw, settings.x_api_base_url)
-
-
-def parse_request(body: str) -> SyncRequest:
-    """A message body as the fetcher and the api send it; anything else is poison, said plainly."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise MalformedMessage("message body is not JSON") from None
-    if not isinstance(data, dict) or "username" not in data:
-        raise MalformedMessage('message body must be a JSON object with a "username"')
-    action = data.get("action", "sync")
-    if action not in {"sync", "purge"}:
-        raise MalformedMessage(f"unknown action {str(action)[:20]!r}")
-    try:
-        username = normalize_username(data["username"])
-    except InvalidUsername as exc:
-        raise MalformedMessage(f"bad username in message: {exc}") from None
-    return SyncRequest(username=username, reason=str(data.get("reason", "schedule"))[:20], action=action)
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
@@ -118,18 +77,18 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.append_keys(username=request.username, message_id=record.message_id)
     try:
         if request.action == "purge":
-            purge_subscriber(request.username, store=rt.store, seconds_left=seconds_left)
+            purge_subscriber(request.username, store=rt.likes, seconds_left=seconds_left)
             return
-        outcome = sync_subscriber(
-            request.username,
-            store=rt.store,
+        ports = SyncPorts(
+            subscribers=rt.subscribers,
+            likes=rt.likes,
             x=x_client(rt.settings),
-            budget=rt.budget,
+            budget=ReadBudget(rt.app_state, rt.clock, rt.settings.daily_read_budget),
             clock=rt.clock,
-            # Locked for as long as this invocation can live: a crash frees the subscriber by the next retry.
-            policy=replace(rt.policy, lock_for=timedelta(seconds=seconds_left() + 30)),
-            seconds_left=seconds_left,
         )
+        # Locked for as long as this invocation can live: a crash frees the subscriber by the next retry.
+        policy = replace(sync_policy(rt.settings), lock_for=timedelta(seconds=seconds_left() + 30))
+        outcome = sync_subscriber(request.username, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
     finally:
         logger.remove_keys(["username", "message_id"])

@@ -1,4 +1,4 @@
-"""Integration fixtures: one moto server per session, the template's resources in it, a Store on top."""
+"""Integration fixtures: one moto server per session, the template's resources in it, the stores on top."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client, put_x_credentials
 from local.xsim import ScaledClock, XSim, XSimConfig
-from shared.store import Store
+from shared.store import Stores
+from shared.store.items import Table, bind
 from tests.support.aws import moto_server, provision_stack
 
 _names = itertools.count()
@@ -71,8 +72,14 @@ def stack(aws_endpoint: str, pipeline_x: XSim) -> Iterator[StackResources]:
 
 
 @pytest.fixture
-def store(stack: StackResources, aws_endpoint: str) -> Store:
-    return Store(stack.table_name, REGION, aws_endpoint)
+def store(stack: StackResources, aws_endpoint: str) -> Stores:
+    return Stores.open(stack.table_name, REGION, aws_endpoint)
+
+
+@pytest.fixture
+def table(stack: StackResources, aws_endpoint: str) -> Table:
+    """The table's item types, for a test that wraps one store (to crash it at a chosen moment)."""
+    return bind(stack.table_name, REGION, aws_endpoint)
 
 
 @pytest.fixture

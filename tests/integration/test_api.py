@@ -13,10 +13,10 @@ from openapi_core.testing import MockRequest, MockResponse
 from api.app import handler
 from local.context import LocalLambdaContext
 from local.provision import StackResources
-from shared.models import Post
-from shared.store import Store
+from shared.store import Stores
 from tests.support.events import http_event, load_event
-from tests.support.fake_x import ManualClock, make_post
+from tests.support.fake_x import make_post
+from tests.support.stored import store_likes
 
 Invoke = Callable[[dict[str, Any]], tuple[int, dict[str, str], Any]]
 
@@ -31,26 +31,6 @@ def invoke(stack: StackResources) -> Invoke:
         return response["statusCode"], headers, parsed
 
     return call
-
-
-def store_likes(store: Store, username: str, posts: list[Post]) -> None:
-    clock = ManualClock()
-    sub = store.get_subscriber(username, consistent=True)
-    if sub is None:
-        sub, _ = store.create_subscriber(username, username, clock.now(), clock.now())
-    from shared.models import SubscriberStatus, Walk  # noqa: PLC0415
-
-    store.append_likes(
-        sub,
-        posts,
-        now=clock.now(),
-        walk=Walk(sub.like_count, None, 100),
-        next_walk=None,
-        history_complete=True,
-        posts_read=len(posts),
-        x_requests=1,
-        status=SubscriberStatus.READY,
-    )
 
 
 def subscribe_event(username: str) -> dict[str, Any]:
@@ -92,7 +72,7 @@ def test_the_sample_subscribe_event_works_as_sam_local_would_send_it(invoke: Inv
     assert body["username"].lower() == "demo"
 
 
-def test_a_subscription_shows_its_status_and_count(invoke: Invoke, username: str, store: Store) -> None:
+def test_a_subscription_shows_its_status_and_count(invoke: Invoke, username: str, store: Stores) -> None:
     store_likes(store, username, [make_post(n) for n in range(3)])
 
     status, headers, body = invoke(http_event("api-get-subscription", username=username))
@@ -109,7 +89,7 @@ def test_an_unknown_subscription_is_404(invoke: Invoke, username: str) -> None:
     assert body["error"]["code"] == "not_subscribed"
 
 
-def test_a_random_pick_returns_a_stored_post(invoke: Invoke, username: str, store: Store) -> None:
+def test_a_random_pick_returns_a_stored_post(invoke: Invoke, username: str, store: Stores) -> None:
     posts = [make_post(n) for n in range(5)]
     store_likes(store, username, posts)
 
@@ -122,7 +102,7 @@ def test_a_random_pick_returns_a_stored_post(invoke: Invoke, username: str, stor
     assert body["post"]["url"].startswith("https://x.com/")
 
 
-def test_a_deck_deals_every_stored_post_once(invoke: Invoke, username: str, store: Store) -> None:
+def test_a_deck_deals_every_stored_post_once(invoke: Invoke, username: str, store: Stores) -> None:
     posts = [make_post(n) for n in range(7)]
     store_likes(store, username, posts)
 
@@ -150,7 +130,7 @@ def test_a_pick_for_an_unknown_username_is_404(invoke: Invoke, username: str) ->
 
 @pytest.mark.usefixtures("drain")
 def test_unsubscribing_hides_the_subscription_and_enqueues_the_purge(
-    invoke: Invoke, username: str, store: Store, sqs: Any, stack: StackResources
+    invoke: Invoke, username: str, store: Stores, sqs: Any, stack: StackResources
 ) -> None:
     store_likes(store, username, [make_post(1)])
 
@@ -255,7 +235,7 @@ def test_page_files_are_revalidated_so_a_deploy_never_mixes_old_and_new(invoke: 
     assert body
 
 
-def test_every_answer_matches_the_published_openapi_document(invoke: Invoke, username: str, store: Store) -> None:
+def test_every_answer_matches_the_published_openapi_document(invoke: Invoke, username: str, store: Stores) -> None:
     # Given the document the api serves, and a subscriber with likes
     _, _, document = invoke(load_event("api-openapi"))
     spec = OpenAPI.from_dict(document)

@@ -11,7 +11,7 @@ import pytest
 from fetcher.app import handler
 from local.context import LocalLambdaContext
 from local.provision import StackResources
-from shared.store import Store
+from shared.store import Stores
 from tests.support.events import load_event
 
 
@@ -33,13 +33,13 @@ def received(sqs: Any, stack: StackResources) -> list[dict[str, str]]:
 
 @pytest.mark.usefixtures("drain")
 def test_due_subscribers_are_enqueued_once_even_when_runs_overlap(
-    store: Store, sqs: Any, stack: StackResources
+    store: Stores, sqs: Any, stack: StackResources
 ) -> None:
     now = datetime.now(UTC)
     due = [f"due{i}" for i in range(23)]  # more than one SendMessageBatch of 10
     for name in due:
-        store.create_subscriber(name, name, now, now - timedelta(minutes=1))
-    store.create_subscriber("notyet", "notyet", now, now + timedelta(hours=1))
+        store.subscribers.create_subscriber(name, name, now, now - timedelta(minutes=1))
+    store.subscribers.create_subscriber("notyet", "notyet", now, now + timedelta(hours=1))
 
     first = invoke()
     second = invoke()  # an overlapping or repeated run finds them leased
@@ -52,17 +52,17 @@ def test_due_subscribers_are_enqueued_once_even_when_runs_overlap(
     assert "notyet" not in names
     assert len(names) == len(set(names)), "nobody is enqueued twice"
     assert all(b["reason"] == "schedule" for b in bodies)
-    lease = store.get_subscriber("due0")
+    lease = store.subscribers.get_subscriber("due0")
     assert lease is not None
     assert lease.next_sync_at is not None
     assert lease.next_sync_at > now + timedelta(minutes=50)
 
 
 @pytest.mark.usefixtures("drain")
-def test_the_run_is_recorded_for_operators(store: Store) -> None:
+def test_the_run_is_recorded_for_operators(store: Stores) -> None:
     invoke()
 
-    when, detail = store.fetcher_run()
+    when, detail = store.app_state.fetcher_run()
 
     assert when is not None
     assert abs((datetime.now(UTC) - when).total_seconds()) < 60

@@ -20,7 +20,7 @@ from fetcher.app import handler as fetcher_handler
 from local.context import LocalLambdaContext
 from local.provision import StackResources
 from local.xsim import XSim
-from shared.store import Store
+from shared.store import Stores
 from tests.support.events import http_event, load_event, sqs_event, sqs_event_from
 from worker.app import handler as worker_handler
 
@@ -44,10 +44,10 @@ def run_worker(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_demo(store: Store) -> None:
+def fresh_demo(store: Stores) -> None:
     """demo is the account the simulator's credentials belong to: start each test with it unsubscribed."""
-    if store.mark_deleting("demo"):
-        while not store.purge("demo")[1]:
+    if store.subscribers.mark_deleting("demo"):
+        while not store.likes.purge("demo")[1]:
             pass
 
 
@@ -57,7 +57,7 @@ def visible_likes(sim: XSim, username: str) -> set[str]:
 
 @pytest.mark.usefixtures("drain")
 def test_subscribe_sync_and_a_thousand_uniform_picks(
-    store: Store, sqs: Any, stack: StackResources, pipeline_x: XSim
+    store: Stores, sqs: Any, stack: StackResources, pipeline_x: XSim
 ) -> None:
     # Given demo subscribed through the api (its first sync enqueued at once) and a fetcher run after it
     subscribed = api_handler(
@@ -73,10 +73,10 @@ def test_subscribe_sync_and_a_thousand_uniform_picks(
     # Then every like X shows is stored exactly once, in dense slots
     assert all(r == {"batchItemFailures": []} for r in results)
     expected = visible_likes(pipeline_x, "demo")
-    stored = store.all_post_ids("demo")
+    stored = store.likes.all_post_ids("demo")
     assert [slot for slot, _ in stored] == list(range(len(expected)))
     assert {pid for _, pid in stored} == expected
-    sub = store.get_subscriber("demo")
+    sub = store.subscribers.get_subscriber("demo")
     assert sub is not None
     assert sub.status.value == "ready"
     assert sub.like_count == len(expected)
@@ -94,15 +94,15 @@ def test_subscribe_sync_and_a_thousand_uniform_picks(
 
 @pytest.mark.usefixtures("drain")
 def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
-    store: Store, sqs: Any, stack: StackResources, pipeline_x: XSim
+    store: Stores, sqs: Any, stack: StackResources, pipeline_x: XSim
 ) -> None:
     # Given demo fully synced, two new likes on X, and demo due again
     api_handler(http_event("api-subscribe", body=json.dumps({"username": "demo"})), LocalLambdaContext("api", 10))
     run_worker(sqs, stack)
-    before = store.get_subscriber("demo", consistent=True)
+    before = store.subscribers.get_subscriber("demo", consistent=True)
     assert before is not None
     new_ids = pipeline_x.add_likes("demo", 2)
-    assert store.lease("demo", None, before.created_at)  # due now
+    assert store.subscribers.lease("demo", None, before.created_at)  # due now
 
     # When the scheduled fetcher runs and the worker drains the queue
     report = fetcher_handler(load_event("fetcher-scheduled"), LocalLambdaContext("fetcher", 60))
@@ -110,19 +110,19 @@ def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
 
     # Then exactly the two new likes were appended
     assert report["sent"] >= 1
-    after = store.get_subscriber("demo", consistent=True)
+    after = store.subscribers.get_subscriber("demo", consistent=True)
     assert after is not None
     assert after.like_count == before.like_count + 2
-    newest = {pid for slot, pid in store.all_post_ids("demo") if slot >= before.like_count}
+    newest = {pid for slot, pid in store.likes.all_post_ids("demo") if slot >= before.like_count}
     assert newest == set(new_ids)
 
 
 @pytest.mark.usefixtures("drain")
 def test_a_batch_with_one_poison_record_fails_exactly_that_one_and_stores_the_others(
-    store: Store, pipeline_x: XSim
+    store: Stores, pipeline_x: XSim
 ) -> None:
     # Given a batch: demo's sync, a body that is not a sync request, and a purge of nobody
-    store.create_subscriber("demo", "demo", datetime.now(UTC), datetime.now(UTC))
+    store.subscribers.create_subscriber("demo", "demo", datetime.now(UTC), datetime.now(UTC))
     event = sqs_event(
         json.dumps({"username": "demo", "reason": "schedule", "action": "sync"}),
         '{"user": "demo"}',
@@ -134,4 +134,4 @@ def test_a_batch_with_one_poison_record_fails_exactly_that_one_and_stores_the_ot
 
     # Then only the poison record is reported failed, and demo's likes are all stored
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
-    assert {pid for _, pid in store.all_post_ids("demo")} == visible_likes(pipeline_x, "demo")
+    assert {pid for _, pid in store.likes.all_post_ids("demo")} == visible_likes(pipeline_x, "demo")

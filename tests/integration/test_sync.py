@@ -13,8 +13,9 @@ import pytest
 
 from shared.budget import ReadBudget
 from shared.models import Post, SubscriberStatus
-from shared.store import Store
-from shared.sync import SyncPolicy, sync_subscriber
+from shared.store import LikeStore, Stores
+from shared.store.items import Table
+from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from tests.support.fake_x import FakeX, ManualClock, make_post
 
 POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
@@ -24,11 +25,11 @@ class Crash(BaseException):
     """A process that dies: no except clause of the sync sees it, nothing is cleaned up."""
 
 
-class CrashingStore(Store):
-    """The real store, killed just before its n-th transaction (a page, or a 49-like chunk of one)."""
+class CrashingLikes(LikeStore):
+    """The real like store, killed just before its n-th transaction (a page, or a 49-like chunk of one)."""
 
-    def __init__(self, inner: Store, crash_before_transaction: int) -> None:
-        super().__init__(inner.table_name, "us-east-1", inner._connection.host)
+    def __init__(self, table: Table, crash_before_transaction: int) -> None:
+        super().__init__(table)
         self.transactions = 0
         self.crash_at = crash_before_transaction
 
@@ -39,27 +40,27 @@ class CrashingStore(Store):
         super()._transact(*args, **kwargs)  # type: ignore[arg-type]
 
 
-def subscribe(store: Store, username: str, clock: ManualClock) -> None:
-    store.create_subscriber(username, username, clock.now(), clock.now())
+def subscribe(store: Stores, username: str, clock: ManualClock) -> None:
+    store.subscribers.create_subscriber(username, username, clock.now(), clock.now())
 
 
-def run(store: Store, x: FakeX, clock: ManualClock, username: str, daily_budget: int = 0) -> SubscriberStatus:
-    outcome = sync_subscriber(
-        username,
-        store=store,
-        x=x,
-        budget=ReadBudget(store, clock, daily_budget),
-        clock=clock,
-        policy=POLICY,
-        seconds_left=lambda: 60.0,
-    )
-    return outcome.status
+def run(
+    store: Stores,
+    x: FakeX,
+    clock: ManualClock,
+    username: str,
+    daily_budget: int = 0,
+    likes: LikeStore | None = None,
+) -> SubscriberStatus:
+    budget = ReadBudget(store.app_state, clock, daily_budget)
+    ports = SyncPorts(subscribers=store.subscribers, likes=likes or store.likes, x=x, budget=budget, clock=clock)
+    return sync_subscriber(username, ports=ports, policy=POLICY, seconds_left=lambda: 60.0).status
 
 
-def assert_exactly(store: Store, username: str, posts: Sequence[Post]) -> None:
+def assert_exactly(store: Stores, username: str, posts: Sequence[Post]) -> None:
     """Dense slots 0..n-1, each post once, like_count == n."""
-    stored = store.all_post_ids(username)
-    sub = store.get_subscriber(username, consistent=True)
+    stored = store.likes.all_post_ids(username)
+    sub = store.subscribers.get_subscriber(username, consistent=True)
     assert sub is not None
     assert [slot for slot, _ in stored] == list(range(len(posts)))
     assert sorted(pid for _, pid in stored) == sorted(p.id for p in posts)
@@ -72,9 +73,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture(autouse=True)
-def open_rate_window(store: Store) -> None:
+def open_rate_window(store: Stores) -> None:
     """X's rate-limit window is app-wide state: each test starts with it open."""
-    store.save_rate_window("liked_tweets", None, None)
+    store.app_state.save_rate_window("liked_tweets", None, None)
 
 
 def fake_x(username: str, likes: int) -> FakeX:
@@ -83,14 +84,14 @@ def fake_x(username: str, likes: int) -> FakeX:
     return x
 
 
-def test_a_first_sync_stores_every_like_once_and_is_ready(store: Store, username: str, clock: ManualClock) -> None:
+def test_a_first_sync_stores_every_like_once_and_is_ready(store: Stores, username: str, clock: ManualClock) -> None:
     x = fake_x(username, 250)
     subscribe(store, username, clock)
 
     assert run(store, x, clock, username) is SubscriberStatus.READY
 
     assert_exactly(store, username, x.likes)
-    sub = store.get_subscriber(username)
+    sub = store.subscribers.get_subscriber(username)
     assert sub is not None
     assert sub.history_complete
     assert sub.walk is None
@@ -98,7 +99,7 @@ def test_a_first_sync_stores_every_like_once_and_is_ready(store: Store, username
     assert [size for size, _ in x.requests] == [100, 100, 100]
 
 
-def test_the_same_message_twice_changes_nothing(store: Store, username: str, clock: ManualClock) -> None:
+def test_the_same_message_twice_changes_nothing(store: Stores, username: str, clock: ManualClock) -> None:
     x = fake_x(username, 120)
     subscribe(store, username, clock)
     run(store, x, clock, username)
@@ -110,7 +111,7 @@ def test_the_same_message_twice_changes_nothing(store: Store, username: str, clo
 
 
 def test_new_likes_are_appended_and_the_walk_stops_at_known_ones(
-    store: Store, username: str, clock: ManualClock
+    store: Stores, username: str, clock: ManualClock
 ) -> None:
     x = fake_x(username, 40)
     subscribe(store, username, clock)
@@ -127,14 +128,13 @@ def test_new_likes_are_appended_and_the_walk_stops_at_known_ones(
 
 @pytest.mark.parametrize("crash_at", [2, 3, 4])
 def test_a_crash_between_pages_or_chunks_leaves_no_gap_and_no_duplicate(
-    store: Store, username: str, clock: ManualClock, crash_at: int
+    store: Stores, table: Table, username: str, clock: ManualClock, crash_at: int
 ) -> None:
     # 230 likes = pages of 100, 100, 30; a 100-post page takes three transactions (49 + 49 + 2).
     x = fake_x(username, 230)
     subscribe(store, username, clock)
-    crashing = CrashingStore(store, crash_before_transaction=crash_at)
     with pytest.raises(Crash):
-        run(crashing, x, clock, username)
+        run(store, x, clock, username, likes=CrashingLikes(table, crash_before_transaction=crash_at))
 
     clock.advance(minutes=10)  # the dead sync's lock expires; SQS redelivers the message
     assert run(store, x, clock, username) is SubscriberStatus.READY
@@ -143,7 +143,7 @@ def test_a_crash_between_pages_or_chunks_leaves_no_gap_and_no_duplicate(
 
 
 def test_likes_made_during_an_interrupted_backfill_are_caught_after_it(
-    store: Store, username: str, clock: ManualClock
+    store: Stores, username: str, clock: ManualClock
 ) -> None:
     x = fake_x(username, 300)
     x.rate_limit_after = 2
@@ -159,31 +159,33 @@ def test_likes_made_during_an_interrupted_backfill_are_caught_after_it(
     assert_exactly(store, username, x.likes)
 
 
-def test_a_rate_limit_defers_to_x_reset_and_fails_nothing(store: Store, username: str, clock: ManualClock) -> None:
+def test_a_rate_limit_defers_to_x_reset_and_fails_nothing(store: Stores, username: str, clock: ManualClock) -> None:
     x = fake_x(username, 300)
     x.rate_limit_after = 1
     subscribe(store, username, clock)
 
     status = run(store, x, clock, username)
 
-    sub = store.get_subscriber(username)
+    sub = store.subscribers.get_subscriber(username)
     assert status is SubscriberStatus.RATE_LIMITED
     assert sub is not None
     assert sub.next_sync_at == x.reset_at
     assert sub.like_count == 100
     assert sub.walk is not None
     assert sub.walk.token is not None
-    assert store.rate_window("liked_tweets").remaining == 0
+    assert store.app_state.rate_window("liked_tweets").remaining == 0
 
 
-def test_a_refusal_from_x_is_a_status_retried_daily_not_a_loop(store: Store, username: str, clock: ManualClock) -> None:
+def test_a_refusal_from_x_is_a_status_retried_daily_not_a_loop(
+    store: Stores, username: str, clock: ManualClock
+) -> None:
     x = fake_x(username, 10)
     x.forbidden = True
     subscribe(store, username, clock)
 
     status = run(store, x, clock, username)
 
-    sub = store.get_subscriber(username)
+    sub = store.subscribers.get_subscriber(username)
     assert status is SubscriberStatus.FORBIDDEN
     assert sub is not None
     assert sub.next_sync_at == clock.now() + timedelta(hours=24)
@@ -191,7 +193,7 @@ def test_a_refusal_from_x_is_a_status_retried_daily_not_a_loop(store: Store, use
     assert "will not give these likes" in sub.last_error
 
 
-def test_an_unknown_x_user_is_not_found(store: Store, username: str, clock: ManualClock) -> None:
+def test_an_unknown_x_user_is_not_found(store: Stores, username: str, clock: ManualClock) -> None:
     x = fake_x("somebodyelse", 10)
     subscribe(store, username, clock)
 
@@ -199,7 +201,7 @@ def test_an_unknown_x_user_is_not_found(store: Store, username: str, clock: Manu
 
 
 def test_a_5xx_fails_the_record_keeps_what_is_stored_and_releases_the_lock(
-    store: Store, username: str, clock: ManualClock
+    store: Stores, username: str, clock: ManualClock
 ) -> None:
     x = fake_x(username, 250)
     x.fail_on = {2}
@@ -207,7 +209,7 @@ def test_a_5xx_fails_the_record_keeps_what_is_stored_and_releases_the_lock(
 
     with pytest.raises(Exception, match="503"):
         run(store, x, clock, username)
-    sub = store.get_subscriber(username)
+    sub = store.subscribers.get_subscriber(username)
     assert sub is not None
     assert sub.status is SubscriberStatus.ERROR
     assert sub.like_count == 100
@@ -216,7 +218,7 @@ def test_a_5xx_fails_the_record_keeps_what_is_stored_and_releases_the_lock(
     assert_exactly(store, username, x.likes)
 
 
-def test_the_depth_cap_ends_the_history(store: Store, username: str, clock: ManualClock) -> None:
+def test_the_depth_cap_ends_the_history(store: Stores, username: str, clock: ManualClock) -> None:
     x = fake_x(username, 150)
     x.depth_cap = 120
     subscribe(store, username, clock)
@@ -227,7 +229,7 @@ def test_the_depth_cap_ends_the_history(store: Store, username: str, clock: Manu
 
 
 def test_the_daily_read_budget_stops_a_backfill_until_utc_midnight(
-    store: Store, username: str, clock: ManualClock
+    store: Stores, username: str, clock: ManualClock
 ) -> None:
     x = fake_x(username, 500)
     clock.current = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)  # a day of its own: usage is counted per UTC day
@@ -235,10 +237,29 @@ def test_the_daily_read_budget_stops_a_backfill_until_utc_midnight(
 
     status = run(store, x, clock, username, daily_budget=150)
 
-    sub = store.get_subscriber(username)
+    sub = store.subscribers.get_subscriber(username)
     assert status is SubscriberStatus.USAGE_CAPPED
     assert [size for size, _ in x.requests] == [100, 50], "the last page shrinks to what the budget has left"
     assert sub is not None
     assert sub.like_count == 150
     assert sub.next_sync_at == datetime(2031, 3, 5, tzinfo=UTC)
-    assert store.usage("2031-03-04").posts_read == 150
+    assert store.app_state.usage("2031-03-04").posts_read == 150
+
+
+def test_x_usage_cap_waits_for_the_next_utc_day_of_the_sync_clock(
+    store: Stores, username: str, clock: ManualClock
+) -> None:
+    x = fake_x(username, 300)
+    x.usage_capped_after = 1
+    clock.current = datetime(2031, 7, 9, 22, 30, tzinfo=UTC)
+    subscribe(store, username, clock)
+
+    status = run(store, x, clock, username)
+
+    sub = store.subscribers.get_subscriber(username)
+    assert status is SubscriberStatus.USAGE_CAPPED
+    assert sub is not None
+    assert sub.like_count == 100, "the page read before the cap is kept"
+    assert sub.next_sync_at == datetime(2031, 7, 10, tzinfo=UTC), "midnight after the injected clock's now"
+    assert sub.last_error is not None
+    assert "cap" in sub.last_error

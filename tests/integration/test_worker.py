@@ -9,11 +9,12 @@ import pytest
 
 from local.context import LocalLambdaContext
 from shared.errors import MalformedMessage
-from shared.models import SubscriberStatus, Walk
-from shared.store import Store
+from shared.store import Stores
+from shared.sync_queue import parse_request
 from tests.support.events import load_event, sqs_event
-from tests.support.fake_x import ManualClock, make_post
-from worker.app import handler, parse_request
+from tests.support.fake_x import make_post
+from tests.support.stored import store_likes
+from worker.app import handler
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
@@ -21,25 +22,9 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def stored_subscriber(store: Store, username: str, likes: int) -> None:
-    clock = ManualClock()
-    sub, _ = store.create_subscriber(username, username, clock.now(), clock.now())
-    store.append_likes(
-        sub,
-        [make_post(n) for n in range(likes)],
-        now=clock.now(),
-        walk=Walk(0, None, 100),
-        next_walk=None,
-        history_complete=True,
-        posts_read=likes,
-        x_requests=1,
-        status=SubscriberStatus.READY,
-    )
-
-
-def test_one_poison_record_fails_alone_and_its_batch_mates_are_done(store: Store, username: str) -> None:
-    stored_subscriber(store, username, 60)
-    store.mark_deleting(username)
+def test_one_poison_record_fails_alone_and_its_batch_mates_are_done(store: Stores, username: str) -> None:
+    store_likes(store, username, [make_post(n) for n in range(60)])
+    store.subscribers.mark_deleting(username)
     event = sqs_event(
         json.dumps({"username": username, "action": "purge"}),
         "this is not json",
@@ -49,8 +34,8 @@ def test_one_poison_record_fails_alone_and_its_batch_mates_are_done(store: Store
     result = invoke(event)
 
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
-    assert store.get_subscriber(username) is None
-    assert store.all_post_ids(username) == []
+    assert store.subscribers.get_subscriber(username) is None
+    assert store.likes.all_post_ids(username) == []
 
 
 @pytest.mark.parametrize("name", ["worker-malformed", "worker-bad-username"])

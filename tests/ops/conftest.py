@@ -18,7 +18,7 @@ import worker.app
 from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client, provision, put_x_credentials
 from local.xsim import XSim
 from ops.cli import main
-from shared.store import Store
+from shared.store import Stores
 from tests.ops.lambda_poller import WorkerPoller
 from tests.support.aws import moto_server
 
@@ -47,8 +47,8 @@ def ops_stack(ops_endpoint: str, aws_env: None) -> StackResources:
 
 
 @pytest.fixture
-def store(ops_stack: StackResources, ops_endpoint: str) -> Store:
-    return Store(ops_stack.table_name, REGION, ops_endpoint)
+def store(ops_stack: StackResources, ops_endpoint: str) -> Stores:
+    return Stores.open(ops_stack.table_name, REGION, ops_endpoint)
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def cli(ops_endpoint: str, ops_stack: StackResources, capsys: pytest.CaptureFixt
 class Pipeline:
     stack: StackResources
     endpoint_url: str
-    store: Store
+    store: Stores
     sqs: object
     xsim: XSim
     worker: WorkerPoller
@@ -98,7 +98,7 @@ class Pipeline:
         """As the api does: a pending subscriber, and its first sync message in the fetch queue."""
         now = datetime.now(UTC)
         for name in usernames:
-            self.store.create_subscriber(name, name, now, now)
+            self.store.subscribers.create_subscriber(name, name, now, now)
             self.sqs.send_message(  # type: ignore[attr-defined]
                 QueueUrl=self.stack.queue_url,
                 MessageBody=f'{{"username": "{name}", "reason": "subscribe", "action": "sync"}}',
@@ -109,7 +109,7 @@ class Pipeline:
 def pipeline(
     ops_stack: StackResources,
     ops_endpoint: str,
-    store: Store,
+    store: Stores,
     sqs: object,
     xsim: XSim,
     monkeypatch: pytest.MonkeyPatch,

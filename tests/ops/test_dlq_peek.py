@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.provision import StackResources
-from shared.models import SubscriberStatus
-from shared.store import Store
+from shared.models import SubscriberStatus, SyncEnd
+from shared.store import Stores
 from tests.ops.conftest import Cli
 
 NOW = datetime.now(UTC)
@@ -19,17 +19,13 @@ GHOST = '{"username": "ghost", "reason": "manual", "action": "sync"}'
 PURGE = '{"username": "pixel_pablo", "action": "purge"}'
 
 
-def dead_letters(store: Store, sqs: Any, stack: StackResources) -> None:
-    store.create_subscriber("ada_writes", "ada_writes", NOW, NOW)
-    store.finish_sync(
-        "ada_writes",
-        status=SubscriberStatus.ERROR,
-        now=NOW,
-        next_sync_at=NOW + timedelta(hours=1),
-        last_error="XUnavailable: X answered 503",
+def dead_letters(store: Stores, sqs: Any, stack: StackResources) -> None:
+    store.subscribers.create_subscriber("ada_writes", "ada_writes", NOW, NOW)
+    store.subscribers.finish_sync(
+        "ada_writes", SyncEnd(SubscriberStatus.ERROR, NOW, NOW + timedelta(hours=1), "XUnavailable: X answered 503")
     )
-    store.create_subscriber("pixel_pablo", "pixel_pablo", NOW, NOW)
-    store.mark_deleting("pixel_pablo")
+    store.subscribers.create_subscriber("pixel_pablo", "pixel_pablo", NOW, NOW)
+    store.subscribers.mark_deleting("pixel_pablo")
     for body in (SYNC_ADA, NOT_JSON, BAD_NAME, GHOST, PURGE):
         sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=body)
 
@@ -41,7 +37,7 @@ def depth(sqs: Any, url: str) -> tuple[str, str]:
 
 
 def test_peek_explains_each_dead_letter_with_the_workers_own_words(
-    cli: Cli, store: Store, sqs: Any, ops_stack: StackResources
+    cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources
 ) -> None:
     # Given five dead letters: a failed sync, two the worker cannot parse, one for nobody, a purge
     dead_letters(store, sqs, ops_stack)
@@ -102,7 +98,7 @@ def test_peek_max_limits_what_is_shown_not_what_stays(cli: Cli, sqs: Any, ops_st
     assert depth(sqs, ops_stack.dlq_url) == ("4", "0")
 
 
-def test_peek_in_a_terminal_is_a_table(cli: Cli, store: Store, sqs: Any, ops_stack: StackResources) -> None:
+def test_peek_in_a_terminal_is_a_table(cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources) -> None:
     dead_letters(store, sqs, ops_stack)
 
     result = cli("dlq", "peek")

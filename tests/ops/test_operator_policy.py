@@ -26,7 +26,7 @@ import pytest
 
 from local.provision import REGION, StackResources, client, provision
 from ops.cli import main
-from shared.store import Store
+from shared.store import Stores
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 ACCOUNT = "123456789012"  # moto's
@@ -158,9 +158,9 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
 ) -> None:
     recorder, url = proxy
     # Given a subscriber and a dead letter in the default stack. (Through the proxy too: pynamodb keeps one
-    # connection per item class and table, so a Store on moto's own URL would take the CLI's calls past it.)
+    # connection per item class, table and URL, so stores on moto's own URL would take the CLI's calls past it.)
     now = datetime.now(UTC)
-    Store(default_stack.table_name, REGION, url).create_subscriber("demo", "demo", now, now)
+    Stores.open(default_stack.table_name, REGION, url).subscribers.create_subscriber("demo", "demo", now, now)
     client("sqs", ops_endpoint).send_message(QueueUrl=default_stack.dlq_url, MessageBody='{"username": "demo"}')
     recorder.calls.clear()
 

@@ -24,7 +24,7 @@ from ops.connect import Target, aws_environment, connect
 from ops.discover import Stack, discover
 from ops.redrive import run_manual
 from shared.models import SubscriberStatus
-from shared.store import Store
+from shared.store import Stores
 from shared.x_client import XClient, XCredentials
 from tests.ops.conftest import Cli, Pipeline
 
@@ -54,11 +54,11 @@ def likes_x_gives(p: Pipeline) -> list[str]:
         token = page.next_token
 
 
-def assert_stored_exactly_once(store: Store, expected: list[str]) -> None:
-    stored = store.all_post_ids("demo")
+def assert_stored_exactly_once(store: Stores, expected: list[str]) -> None:
+    stored = store.likes.all_post_ids("demo")
     assert [slot for slot, _ in stored] == list(range(len(expected))), "slots are dense"
     assert Counter(pid for _, pid in stored) == Counter(expected), "each like once, none missing"
-    sub = store.get_subscriber("demo", consistent=True)
+    sub = store.subscribers.get_subscriber("demo", consistent=True)
     assert sub is not None
     assert sub.like_count == len(expected)
     assert sub.status is SubscriberStatus.READY
@@ -182,7 +182,7 @@ def test_a_redrive_interrupted_half_way_and_run_again_loses_nothing(pipeline: Pi
     assert_stored_exactly_once(pipeline.store, likes_x_gives(pipeline))
     # And the accounts whose likes X will not give us are marked so, not stuck in a retry loop
     for name in OTHERS:
-        sub = pipeline.store.get_subscriber(name)
+        sub = pipeline.store.subscribers.get_subscriber(name)
         assert sub is not None
         assert sub.status is SubscriberStatus.FORBIDDEN
 

@@ -14,37 +14,31 @@ from local.provision import StackResources
 from ops.connect import Aws
 from ops.queues import QueueDepth
 from ops.status import oldest_age
-from shared.models import SubscriberStatus
-from shared.store import Store
+from shared.models import SubscriberStatus, SyncEnd
+from shared.store import Stores
 from tests.ops.conftest import Cli, Pipeline
 from tests.ops.test_redrive_move_task import STACK
 
 NOW = datetime.now(UTC)
 
 
-def seed(store: Store, sqs: Any, stack: StackResources) -> None:
+def seed(store: Stores, sqs: Any, stack: StackResources) -> None:
     """Three subscribers (one failing), a fetcher run, today's X usage and window, two dead letters."""
     for name in ("demo", "ada_writes", "pixel_pablo"):
-        store.create_subscriber(name, name, NOW, NOW)
-    store.finish_sync(
-        "ada_writes",
-        status=SubscriberStatus.ERROR,
-        now=NOW,
-        next_sync_at=NOW + timedelta(hours=1),
-        last_error="XUnavailable: X answered 503",
+        store.subscribers.create_subscriber(name, name, NOW, NOW)
+    store.subscribers.finish_sync(
+        "ada_writes", SyncEnd(SubscriberStatus.ERROR, NOW, NOW + timedelta(hours=1), "XUnavailable: X answered 503")
     )
-    store.finish_sync(
-        "demo", status=SubscriberStatus.READY, now=NOW, next_sync_at=NOW + timedelta(hours=1), last_error=None
-    )
-    store.record_fetcher_run(NOW - timedelta(minutes=3), {"due": 2, "leased": 2, "sent": 2, "failed": 0})
-    store.add_usage(NOW, posts_read=120, x_requests=4)
-    store.save_rate_window("liked_tweets", 71, NOW + timedelta(minutes=9))
+    store.subscribers.finish_sync("demo", SyncEnd(SubscriberStatus.READY, NOW, NOW + timedelta(hours=1), None))
+    store.app_state.record_fetcher_run(NOW - timedelta(minutes=3), {"due": 2, "leased": 2, "sent": 2, "failed": 0})
+    store.app_state.add_usage(NOW, posts_read=120, x_requests=4)
+    store.app_state.save_rate_window("liked_tweets", 71, NOW + timedelta(minutes=9))
     for body in ('{"username": "ada_writes", "reason": "schedule", "action": "sync"}', "not json"):
         sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=body)
 
 
 def test_status_shows_queues_subscribers_fetcher_usage_and_errors(
-    cli: Cli, store: Store, sqs: Any, ops_stack: StackResources
+    cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources
 ) -> None:
     # Given a stack with some history
     seed(store, sqs, ops_stack)
@@ -71,7 +65,7 @@ def test_status_shows_queues_subscribers_fetcher_usage_and_errors(
     assert visible["Attributes"]["ApproximateNumberOfMessages"] == "2"
 
 
-def test_status_json_has_the_documented_shape(cli: Cli, store: Store, sqs: Any, ops_stack: StackResources) -> None:
+def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources) -> None:
     seed(store, sqs, ops_stack)
 
     data = json.loads(cli("--json", "status").out)

@@ -11,17 +11,17 @@ import pytest
 from local.provision import REGION, StackResources
 from shared.clock import SystemClock
 from shared.enqueue import enqueue_due
-from shared.models import SubscriberStatus
-from shared.store import Store
+from shared.models import SubscriberStatus, SyncEnd
+from shared.store import Stores
 from shared.sync_queue import SqsSyncQueue
 from tests.ops.conftest import Cli
 
 NOW = datetime.now(UTC)
 
 
-def subscribe(store: Store, *names: str) -> None:
+def subscribe(store: Stores, *names: str) -> None:
     for name in names:
-        store.create_subscriber(name.lower(), name, NOW, NOW)
+        store.subscribers.create_subscriber(name.lower(), name, NOW, NOW)
 
 
 def fetch_queue(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
@@ -29,15 +29,11 @@ def fetch_queue(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
 
-def test_list_shows_every_subscriber_in_a_table_and_in_json(cli: Cli, store: Store) -> None:
+def test_list_shows_every_subscriber_in_a_table_and_in_json(cli: Cli, store: Stores) -> None:
     # Given two subscribers, one of which failed its last sync
     subscribe(store, "Demo", "ada_writes")
-    store.finish_sync(
-        "ada_writes",
-        status=SubscriberStatus.ERROR,
-        now=NOW,
-        next_sync_at=NOW + timedelta(hours=1),
-        last_error="XUnavailable: X answered 503",
+    store.subscribers.finish_sync(
+        "ada_writes", SyncEnd(SubscriberStatus.ERROR, NOW, NOW + timedelta(hours=1), "XUnavailable: X answered 503")
     )
 
     table = cli("subscribers", "list")
@@ -68,7 +64,7 @@ def test_list_shows_every_subscriber_in_a_table_and_in_json(cli: Cli, store: Sto
     assert data["subscribers"][1]["display_username"] == "Demo"
 
 
-def test_show_gives_one_subscriber_in_full(cli: Cli, store: Store) -> None:
+def test_show_gives_one_subscriber_in_full(cli: Cli, store: Stores) -> None:
     subscribe(store, "demo")
 
     text = cli("subscribers", "show", "@Demo")  # as people type it: the canonical name is found
@@ -92,7 +88,7 @@ def test_show_of_an_unknown_subscriber_is_a_clear_error(cli: Cli) -> None:
 
 
 def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
-    cli: Cli, store: Store, sqs: Any, ops_stack: StackResources, ops_endpoint: str
+    cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources, ops_endpoint: str
 ) -> None:
     # Given a subscriber that is due now
     subscribe(store, "demo")
@@ -105,12 +101,12 @@ def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
     assert json.loads(result.out)["message"] == {"username": "demo", "reason": "manual", "action": "sync"}
     assert fetch_queue(sqs, ops_stack) == [{"username": "demo", "reason": "manual", "action": "sync"}]
     # And the subscriber is leased (not due), so a fetcher run right after does not enqueue it again
-    sub = store.get_subscriber("demo", consistent=True)
+    sub = store.subscribers.get_subscriber("demo", consistent=True)
     assert sub is not None
     assert sub.next_sync_at is not None
     assert sub.next_sync_at > NOW + timedelta(minutes=50)
     report = enqueue_due(
-        store=store,
+        store=store.subscribers,
         queue=SqsSyncQueue(ops_stack.queue_url, REGION, ops_endpoint),
         clock=SystemClock(),
         lease=timedelta(hours=1),
@@ -118,19 +114,30 @@ def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
     assert report.sent == 0
 
 
-def test_sync_refuses_a_subscriber_that_is_unknown_or_being_deleted(
-    cli: Cli, store: Store, sqs: Any, ops_stack: StackResources
-) -> None:
-    subscribe(store, "leaving")
-    store.mark_deleting("leaving")
-
+def test_sync_refuses_a_subscriber_that_is_unknown(cli: Cli, sqs: Any, ops_stack: StackResources) -> None:
     unknown = cli("sync", "nobody")
-    deleting = cli("sync", "leaving")
 
-    assert (unknown.code, deleting.code) == (6, 6)
+    assert unknown.code == 6
     assert "'nobody' is not subscribed" in unknown.err
-    assert "being unsubscribed" in deleting.err
     assert fetch_queue(sqs, ops_stack) == []
+
+
+def test_sync_of_a_subscriber_being_deleted_enqueues_its_purge_again(
+    cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources
+) -> None:
+    # Given a subscriber whose unsubscribe went through but whose purge message was lost
+    subscribe(store, "leaving")
+    store.subscribers.mark_deleting("leaving")
+
+    result = cli("sync", "leaving", "--json")
+
+    # Then the purge is enqueued (never a sync), and the subscriber stays out of the schedule
+    assert result.code == 0
+    assert json.loads(result.out)["leased_until"] is None
+    assert fetch_queue(sqs, ops_stack) == [{"username": "leaving", "reason": "manual", "action": "purge"}]
+    sub = store.subscribers.get_subscriber("leaving", consistent=True)
+    assert sub is not None
+    assert sub.next_sync_at is None
 
 
 def test_a_username_x_would_not_allow_is_a_usage_error(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:

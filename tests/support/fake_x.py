@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import XForbidden, XRateLimited, XUnavailable, XUserNotFound
+from shared.errors import XForbidden, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
 from shared.models import Author, LikesPage, Post, RateLimit, XUser
 
 AUTHOR = Author(id="42", username="someone", name="Some One")
@@ -29,6 +29,7 @@ class FakeX:
     fail_on: set[int] = field(default_factory=set)  # request numbers (1-based) that answer 5xx
     rate_limit_after: int | None = None  # requests allowed before a 429
     forbidden: bool = False
+    usage_capped_after: int | None = None  # requests answered before X's usage cap (a 429 with no reset time)
     reset_at: datetime = field(default_factory=lambda: datetime(2026, 11, 28, 12, 15, tzinfo=UTC))
     requests: list[tuple[int, str | None]] = field(default_factory=list)  # (max_results, token) per request
 
@@ -46,7 +47,9 @@ class FakeX:
         if self.forbidden or user_id != self.user.id:
             raise XForbidden("not authorized for resource")
         if self.rate_limit_after is not None and number > self.rate_limit_after:
-            raise XRateLimited(self.reset_at)
+            raise XRateLimited(self.reset_at, "rate limit reached")
+        if self.usage_capped_after is not None and number > self.usage_capped_after:
+            raise XUsageCapped(None, "Usage cap exceeded: Monthly product cap")
         if number in self.fail_on:
             raise XUnavailable("X answered 503")
         visible = self.likes[: self.depth_cap] if self.depth_cap else self.likes

@@ -1,0 +1,198 @@
+"""The table's item types as pynamodb models, bound to one table per store, and their keys.
+
+One table (DESIGN.md): a subscriber's profile, its likes by slot and its post markers share the partition
+`SUB#<username>`; app-wide counters live under `APP`. The classes here name no table. `bind()` makes a set of
+subclasses whose `Meta` names one table, so two stores on two tables in one process never share a class
+attribute (the base classes are never used to talk to DynamoDB). Only the store modules use these types;
+everything above them sees domain objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shared.models import Subscriber, SubscriberStatus, Walk
+
+DUE_INDEX = "DueIndex"
+DUE_PK = "SUB"  # every live subscriber carries it, so the index lists exactly the subscribers
+PROFILE_SK = "PROFILE"
+SLOT_PREFIX = "SLOT#"
+POST_PREFIX = "POST#"
+APP_PK = "APP"
+
+
+def subscriber_pk(username: str) -> str:
+    return f"SUB#{username}"
+
+
+def slot_sk(slot: int) -> str:
+    # Zero-padded so slots sort numerically; 10 digits outlast any like count X can have.
+    return f"{SLOT_PREFIX}{slot:010d}"
+
+
+def post_sk(post_id: str) -> str:
+    return f"{POST_PREFIX}{post_id}"
+
+
+def epoch(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+class DueIndex(GlobalSecondaryIndex["ProfileItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: only subscriber profiles carry `due_pk`, so querying it never touches a like."""
+
+    class Meta:
+        index_name = DUE_INDEX
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    next_sync_at = NumberAttribute(range_key=True)
+
+
+class ProfileItem(Model):
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=PROFILE_SK)
+    username = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    like_count = NumberAttribute(default=0)
+    x_user_id = UnicodeAttribute(null=True)
+    walk_base = NumberAttribute(null=True)
+    walk_token = UnicodeAttribute(null=True)
+    walk_page_size = NumberAttribute(null=True)
+    history_complete = BooleanAttribute(default=False)
+    due_pk = UnicodeAttribute(null=True)
+    next_sync_at = NumberAttribute(null=True)  # epoch seconds; the DueIndex range key
+    last_sync_at = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    sync_count = NumberAttribute(default=0)
+    posts_read = NumberAttribute(default=0)
+    x_requests = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    lock_until = NumberAttribute(null=True)
+
+    due_index = DueIndex()
+
+
+class SlotItem(Model):
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    post_id = UnicodeAttribute()
+    post = JSONAttribute()
+    source = UnicodeAttribute(default="api")
+    first_seen_at = UTCDateTimeAttribute()
+
+
+class PostMarkerItem(Model):
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    slot = NumberAttribute()
+
+
+class AppItem(Model):
+    """App-wide state: X's rate-limit window, each day's post reads, the fetcher's last run."""
+
+    pk = UnicodeAttribute(hash_key=True, default=APP_PK)
+    sk = UnicodeAttribute(range_key=True)
+    posts_read = NumberAttribute(null=True)
+    x_requests = NumberAttribute(null=True)
+    remaining = NumberAttribute(null=True)
+    reset_at = NumberAttribute(null=True)
+    last_run_at = UTCDateTimeAttribute(null=True)
+    detail = JSONAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL
+
+
+@dataclass(frozen=True)
+class Table:
+    """The item types bound to one table, and a connection to it for transactions."""
+
+    name: str
+    profile: type[ProfileItem]
+    slot: type[SlotItem]
+    marker: type[PostMarkerItem]
+    app: type[AppItem]
+    connection: Connection
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def _bound(model: type[_M], table_name: str, region: str, host: str | None) -> type[_M]:
+    meta = type(
+        "Meta",
+        (),
+        {
+            "table_name": table_name,
+            "region": region,
+            "host": host,
+            "max_retry_attempts": 3,
+            "connect_timeout_seconds": 3,
+            "read_timeout_seconds": 5,
+        },
+    )
+    bound: Any = type(model.__name__, (model,), {"Meta": meta, "__module__": __name__})
+    return bound  # type: ignore[no-any-return]
+
+
+@cache
+def bind(table_name: str, region: str, host: str | None = None) -> Table:
+    """The item types for one table (made once per table and process; a cold start makes them once)."""
+    return Table(
+        name=table_name,
+        profile=_bound(ProfileItem, table_name, region, host),
+        slot=_bound(SlotItem, table_name, region, host),
+        marker=_bound(PostMarkerItem, table_name, region, host),
+        app=_bound(AppItem, table_name, region, host),
+        connection=Connection(region=region, host=host),
+    )
+
+
+def condition_failed(exc: PutError | UpdateError | DeleteError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def to_subscriber(item: ProfileItem) -> Subscriber:
+    walk = None
+    if item.walk_base is not None:
+        walk = Walk(
+            base=int(item.walk_base),
+            token=item.walk_token,
+            page_size=int(item.walk_page_size or 100),
+        )
+    return Subscriber(
+        username=item.pk.removeprefix("SUB#"),
+        display_username=item.username,
+        status=SubscriberStatus(item.status),
+        created_at=item.created_at,
+        like_count=int(item.like_count or 0),
+        x_user_id=item.x_user_id,
+        walk=walk,
+        history_complete=bool(item.history_complete),
+        next_sync_at=from_epoch(item.next_sync_at),
+        last_sync_at=item.last_sync_at,
+        last_error=item.last_error,
+        sync_count=int(item.sync_count or 0),
+        posts_read=int(item.posts_read or 0),
+        x_requests=int(item.x_requests or 0),
+        version=int(item.version or 0),
+    )

@@ -1,0 +1,145 @@
+"""Subscribers' profiles: created, found, leased, locked for a sync, finished, re-armed and marked for deletion.
+
+Every write is one conditional UpdateItem (or a conditional Put), so concurrent fetchers, workers and api
+calls never overwrite each other: the loser learns it (None or False) and decides what that means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from shared.errors import ConcurrentUpdate
+from shared.models import Subscriber, SubscriberStatus, SyncEnd
+from shared.store.items import (
+    DUE_PK,
+    PROFILE_SK,
+    ProfileItem,
+    Table,
+    condition_failed,
+    epoch,
+    subscriber_pk,
+    to_subscriber,
+)
+
+# Written by every sync and lease; a subscriber being deleted is never brought back by one.
+_LIVE = ProfileItem.pk.exists() & (ProfileItem.status != SubscriberStatus.DELETING.value)
+
+
+class SubscriberStore:
+    def __init__(self, table: Table) -> None:
+        self._items = table.profile
+
+    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None:
+        try:
+            item = self._items.get(subscriber_pk(username), PROFILE_SK, consistent_read=consistent)
+        except self._items.DoesNotExist:
+            return None
+        return to_subscriber(item)
+
+    def create_subscriber(
+        self, username: str, display_username: str, now: datetime, lease_until: datetime
+    ) -> tuple[Subscriber, bool]:
+        """Create a pending subscriber, leased (its first sync is enqueued at once). Returns (it, created)."""
+        item = self._items(
+            pk=subscriber_pk(username),
+            sk=PROFILE_SK,
+            username=display_username,
+            status=SubscriberStatus.PENDING.value,
+            created_at=now,
+            like_count=0,
+            due_pk=DUE_PK,
+            next_sync_at=epoch(lease_until),
+            version=1,
+        )
+        try:
+            item.save(condition=ProfileItem.pk.does_not_exist())
+        except PutError as exc:
+            if not condition_failed(exc):
+                raise
+            existing = self.get_subscriber(username, consistent=True)
+            if existing is None:  # deleted between the two calls: let the caller try again
+                raise ConcurrentUpdate(f"subscriber {username} changed while subscribing") from exc
+            return existing, False
+        return to_subscriber(item), True
+
+    def iter_subscribers(self, *, due_before: datetime | None = None, limit: int | None = None) -> Iterator[Subscriber]:
+        """Live subscribers from the sparse index, soonest due first (never a Scan)."""
+        condition = None
+        if due_before is not None:
+            condition = ProfileItem.next_sync_at <= epoch(due_before)
+        for item in self._items.due_index.query(DUE_PK, range_key_condition=condition, limit=limit):
+            yield to_subscriber(item)
+
+    def lease(self, username: str, seen_next_sync_at: datetime | None, until: datetime) -> bool:
+        """Move next_sync_at to `until` if nobody moved it since we looked: one enqueue per due subscriber."""
+        condition = _LIVE
+        if seen_next_sync_at is not None:
+            condition &= ProfileItem.next_sync_at == epoch(seen_next_sync_at)
+        actions = [ProfileItem.next_sync_at.set(epoch(until)), ProfileItem.version.add(1)]
+        return self._update_if(username, actions, condition) is not None
+
+    def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None:
+        """Take the subscriber's sync lock; None if another sync holds it or the subscriber is gone."""
+        free = ProfileItem.lock_until.does_not_exist() | (ProfileItem.lock_until < epoch(now))
+        actions = [ProfileItem.lock_until.set(epoch(now + hold_for)), ProfileItem.version.add(1)]
+        return self._update_if(username, actions, _LIVE & free)
+
+    def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber:
+        actions = [
+            ProfileItem.x_user_id.set(x_user_id),
+            ProfileItem.username.set(display_username),
+            ProfileItem.version.add(1),
+        ]
+        updated = self._update_if(sub.username, actions, ProfileItem.pk.exists())
+        if updated is None:
+            raise ConcurrentUpdate(f"subscriber {sub.username} disappeared")
+        return updated
+
+    def finish_sync(self, username: str, end: SyncEnd) -> Subscriber | None:
+        """Record how a sync ended, schedule the next one and release the lock (None: unsubscribed meanwhile)."""
+        actions: list[Action] = [
+            ProfileItem.status.set(end.status.value),
+            ProfileItem.next_sync_at.set(epoch(end.next_sync_at)),
+            ProfileItem.last_sync_at.set(end.at),
+            ProfileItem.sync_count.add(1),
+            ProfileItem.lock_until.remove(),
+            ProfileItem.version.add(1),
+            ProfileItem.last_error.set(end.last_error) if end.last_error else ProfileItem.last_error.remove(),
+        ]
+        return self._update_if(username, actions, _LIVE)
+
+    def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None:
+        """Re-arm a subscriber that X refused or that failed, once per change (concurrent asks enqueue once)."""
+        actions = [
+            ProfileItem.status.set(SubscriberStatus.PENDING.value),
+            ProfileItem.next_sync_at.set(epoch(lease_until)),
+            ProfileItem.last_error.remove(),
+            ProfileItem.version.add(1),
+        ]
+        return self._update_if(sub.username, actions, ProfileItem.version == sub.version)
+
+    def mark_deleting(self, username: str) -> bool:
+        """Hide the subscriber at once (reads 404, out of the index); the worker purges its likes."""
+        actions = [
+            ProfileItem.status.set(SubscriberStatus.DELETING.value),
+            ProfileItem.due_pk.remove(),
+            ProfileItem.next_sync_at.remove(),
+            ProfileItem.version.add(1),
+        ]
+        return self._update_if(username, actions, ProfileItem.pk.exists()) is not None
+
+    def _update_if(self, username: str, actions: Sequence[Action], condition: Condition) -> Subscriber | None:
+        """A conditional UpdateItem on a profile: the subscriber as it now is, or None if the condition failed."""
+        item = self._items(pk=subscriber_pk(username), sk=PROFILE_SK)
+        try:
+            item.update(actions=list(actions), condition=condition)
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        return to_subscriber(item)
