@@ -95,7 +95,6 @@ def test_the_gateway_builds_the_http_api_event_aws_sends(
     assert {k: event["headers"][k] for k in headers} == {k.lower(): v for k, v in headers.items()}
 
 
-@pytest.mark.usefixtures("drain")
 def test_the_poller_builds_the_sqs_event_lambda_sends(stack: StackResources, aws_endpoint: str) -> None:
     sample = load_event("worker-sync")
     sqs = client("sqs", aws_endpoint)

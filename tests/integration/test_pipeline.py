@@ -43,19 +43,10 @@ def run_worker(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
     return results
 
 
-@pytest.fixture(autouse=True)
-def fresh_demo(store: Stores) -> None:
-    """demo is the account the simulator's credentials belong to: start each test with it unsubscribed."""
-    if store.subscribers.mark_deleting("demo"):
-        while not store.likes.purge("demo")[1]:
-            pass
-
-
 def visible_likes(sim: XSim, username: str) -> set[str]:
     return {i for i in sim.like_ids(username)[: sim.config.depth_cap] if not sim.app.world.posts[i].deleted}
 
 
-@pytest.mark.usefixtures("drain")
 def test_subscribe_sync_and_a_thousand_uniform_picks(
     store: Stores, sqs: Any, stack: StackResources, pipeline_x: XSim
 ) -> None:
@@ -92,7 +83,6 @@ def test_subscribe_sync_and_a_thousand_uniform_picks(
     assert chisquare(observed).pvalue > 0.001
 
 
-@pytest.mark.usefixtures("drain")
 def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
     store: Stores, sqs: Any, stack: StackResources, pipeline_x: XSim
 ) -> None:
@@ -117,7 +107,6 @@ def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
     assert newest == set(new_ids)
 
 
-@pytest.mark.usefixtures("drain")
 def test_a_batch_with_one_poison_record_fails_exactly_that_one_and_stores_the_others(
     store: Stores, pipeline_x: XSim
 ) -> None:

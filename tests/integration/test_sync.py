@@ -1,7 +1,8 @@
 """The sync on moto's DynamoDB: every like stored exactly once, whatever crashes, retries and limits do.
 
 X here is the in-memory FakeX, so a fault lands on an exact request; the real X client over HTTP is tested
-against the simulator elsewhere.
+against the simulator elsewhere. Each test has a table of its own: the app-wide state (X's rate window, the
+daily read budget) starts empty in every test, however often it runs.
 """
 
 from __future__ import annotations
@@ -70,12 +71,6 @@ def assert_exactly(store: Stores, username: str, posts: Sequence[Post]) -> None:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
-
-
-@pytest.fixture(autouse=True)
-def open_rate_window(store: Stores) -> None:
-    """X's rate-limit window is app-wide state: each test starts with it open."""
-    store.app_state.save_rate_window("liked_tweets", None, None)
 
 
 def fake_x(username: str, likes: int) -> FakeX:
