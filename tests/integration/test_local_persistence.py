@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from local.provision import client, provision
 from local.stack.aws import describe_resources
 from local.stack.persistence import Gate, Resources, restore, save, snapshot_lines
+from tests.support.waiting import wait_until, waiting_on
 
 ITEM = {
     "pk": {"S": "SUB#demo"},
@@ -101,23 +101,6 @@ def test_a_snapshot_of_an_unknown_format_is_refused_before_anything_is_loaded(
     assert "Messages" not in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
 
 
-def waiting_on(gate: Gate) -> int:
-    """How many threads wait inside the gate right now (threading.Condition keeps one lock per waiter)."""
-    return len(gate._cond._waiters)  # type: ignore[attr-defined]
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for a state the threads reach on their own; the deadline only keeps a broken gate from hanging."""
-    deadline = threading.Event()
-    timer = threading.Timer(10, deadline.set)
-    timer.start()
-    try:
-        while not condition():
-            assert not deadline.wait(0.001), f"never: {what}"
-    finally:
-        timer.cancel()
-
-
 def test_a_snapshot_waits_for_requests_in_flight_and_holds_new_ones() -> None:
     # Given a request in flight
     gate = Gate()
@@ -145,10 +128,10 @@ def test_a_snapshot_waits_for_requests_in_flight_and_holds_new_ones() -> None:
     # When a snapshot starts, and then a new request arrives
     threads.append(threading.Thread(target=snapshot))
     threads[1].start()
-    wait_until(lambda: waiting_on(gate) == 1, "the snapshot waits")
+    wait_until(lambda: waiting_on(gate._cond) == 1, "the snapshot waits")
     threads.append(threading.Thread(target=new_request))
     threads[2].start()
-    wait_until(lambda: waiting_on(gate) == 2, "the new request waits")
+    wait_until(lambda: waiting_on(gate._cond) == 2, "the new request waits")
     nothing_yet = list(order)
     release.set()
     for thread in threads:
