@@ -13,6 +13,7 @@ import pytest
 
 from local.provision import client
 from ops.cli import main
+from tests.support.recording_endpoint import RecordingEndpoint
 
 COMMAND = str(Path(sys.executable).parent / "random-likes")
 
@@ -79,13 +80,23 @@ def test_an_endpoint_nobody_listens_on_is_unreachable(aws_env: None, capsys: pyt
 
 
 def test_no_credentials_is_said_before_any_request_is_made() -> None:
-    # Never reaches AWS: the CLI checks for credentials before its first call, and there are none.
-    done = run("--region", "eu-west-1", "status", env=bare_env())
+    # Given a shell with no AWS credentials, whose AWS endpoint (AWS_ENDPOINT_URL, which botocore reads for
+    # every service) is a loopback endpoint that records every request it gets
+    with RecordingEndpoint() as aws:
+        # When the operator asks for the status; and, to show the endpoint hears the CLI, asks again with keys
+        done = run("--region", "eu-west-1", "status", env=bare_env(AWS_ENDPOINT_URL=aws.url))
+        requests_without_keys = list(aws.requests)
+        keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example"}
+        keyed = run("--region", "eu-west-1", "status", env=bare_env(AWS_ENDPOINT_URL=aws.url, **keys))
 
+    # Then it says there are no credentials, with a hint, having sent nothing; with keys, it does send
     assert done.returncode == 4
     assert done.stderr.startswith("random-likes: no AWS credentials found")
     assert "--endpoint-url" in done.stderr  # the hint names the local way too
     assert "Traceback" not in done.stderr
+    assert requests_without_keys == []
+    assert [r.body.split(b"&")[0] for r in aws.requests] == [b"Action=DescribeStackResources"]
+    assert "AWS refused DescribeStackResources" in keyed.stderr
 
 
 def test_an_unknown_profile_and_a_missing_region_are_access_errors() -> None:
