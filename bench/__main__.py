@@ -11,6 +11,8 @@ BENCHMARKS = {
     "gateway": "bench.gateway",
     "ready": "bench.ready",
     "page": "bench.page_click",
+    "stop": "bench.stop",
+    "xsim_latency": "bench.xsim_latency",
 }
 
 
