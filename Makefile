@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint format unit integration e2e bench build deploy spec clean help
+.PHONY: dev test lint format unit integration e2e bench build deploy spec clean help screenshots
 
 help:
 	@echo "make dev    - run the whole system offline on http://127.0.0.1:$${PORT:-3000} (ARGS='--help' for flags)"
 	@echo "make test   - lint, type-check and run every test"
 	@echo "make lint   - ruff, mypy and cfn-lint only"
 	@echo "make bench  - run the benchmarks under bench/ and print their results"
+	@echo "make screenshots - retake the README's screenshots (docs/screenshots/) on the offline stack"
 	@echo "make build  - sam build (needs the SAM CLI)"
 
 # The venv is (re)built whenever pyproject.toml changes; a fresh clone needs nothing else.
@@ -50,6 +51,11 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The README's screenshots: the page's tour of its states on the offline stack, in Chromium (Playwright).
+# The only target that writes docs/screenshots/; tests take the same tour into a temporary folder.
+screenshots: $(STAMP)
+	$(PY) -m scripts.screenshots
 
 # Re-derive the part of X's OpenAPI spec the tests use (needs ../shared/x-api-openapi.json or SPEC=path).
 spec: $(STAMP)
