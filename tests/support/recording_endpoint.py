@@ -30,8 +30,13 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 class Recorded:
     method: str
     path: str
-    target: str  # X-Amz-Target (the AWS JSON protocol's operation, e.g. AmazonSQS.ReceiveMessage), or ""
+    headers: dict[str, str]
     body: bytes
+
+    @property
+    def target(self) -> str:
+        """X-Amz-Target: the AWS JSON protocol's operation (e.g. AmazonSQS.ReceiveMessage), or ""."""
+        return next((v for k, v in self.headers.items() if k.lower() == "x-amz-target"), "")
 
 
 class RecordingEndpoint:
@@ -49,10 +54,6 @@ class RecordingEndpoint:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def calls(self, target: str) -> list[Recorded]:
-        with self._lock:
-            return [r for r in self.requests if r.target == target]
 
     def hold(self, matches: Callable[[Recorded], bool]) -> None:
         """Hold the first request that `matches`, before it goes on, until `release()`."""
@@ -96,10 +97,10 @@ class RecordingEndpoint:
 
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                target = self.headers.get("x-amz-target", "")
-                endpoint._record(Recorded(self.command, self.path, target, body))
+                recorded = Recorded(self.command, self.path, dict(self.headers.items()), body)
+                endpoint._record(recorded)
                 if endpoint._upstream is None:
-                    if target:
+                    if recorded.target:
                         self._answer(403, {"content-type": "application/x-amz-json-1.0"}, JSON_REFUSAL)
                     else:
                         self._answer(403, {"content-type": "text/xml"}, XML_REFUSAL)
