@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -97,6 +98,13 @@ class XSimServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # A client that stopped waiting (its timeout, a test's) closed the socket before the answer: not a fault
+        # of the simulator, so no traceback. Anything else is reported as socketserver does.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def __init__(
         self, app: XSimApp, host: str = "127.0.0.1", port: int = 0, *, sleep: Callable[[float], object] = time.sleep

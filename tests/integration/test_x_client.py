@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
 
-from local.xsim import XSim
+from local.xsim import ManualClock, XSim, XSimConfig
 from local.xsim.corpus import HTML_IMG_TEXT, SCRIPT_TEXT
 from shared.errors import XForbidden, XInvalidCursor, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
 from shared.x_client import XClient, XCredentials
@@ -124,10 +125,17 @@ def test_server_errors_and_dropped_connections_are_transient(xsim: XSim, fault: 
     assert client_for(xsim).liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None).posts
 
 
-def test_a_slow_x_times_out_as_transient(xsim: XSim) -> None:
-    xsim.faults.set(latency_ms=1500)
-    client = XClient(XCredentials(**xsim.oauth1_credentials("demo").as_dict()), xsim.base_url, timeout=0.3)
-    with pytest.raises(XUnavailable) as slow:
-        client.liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None)
+def test_a_slow_x_times_out_as_transient() -> None:
+    # Given an X that holds its answers back (latency, waited out only once the test lets it go)
+    released = threading.Event()
+    with XSim(XSimConfig(), clock=ManualClock(), sleep=lambda _: released.wait(30)) as slow_x:
+        slow_x.faults.set(latency_ms=1500)
+        client = XClient(XCredentials(**slow_x.oauth1_credentials("demo").as_dict()), slow_x.base_url, timeout=0.3)
 
+        # When the client asks for a page
+        with pytest.raises(XUnavailable) as slow:
+            client.liked_posts(slow_x.user_id("demo"), max_results=5, pagination_token=None)
+        released.set()
+
+    # Then it gave up after its timeout, as on any transient failure
     assert "did not answer" in str(slow.value)
