@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -54,11 +55,12 @@ def test_errors_are_json_too_for_scripts(ops_endpoint: str, aws_env: None, capsy
 def test_a_stack_that_is_not_random_likes_is_refused(
     ops_endpoint: str, aws_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given some other stack, with a queue but none of ours
-    template = {"Resources": {"Other": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "someone-else"}}}}
-    client("cloudformation", ops_endpoint).create_stack(StackName="someone-else", TemplateBody=json.dumps(template))
+    # Given some other stack (named for this run alone), with a queue but none of ours
+    name = f"someone-else-{uuid.uuid4().hex[:8]}"
+    template = {"Resources": {"Other": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name}}}}
+    client("cloudformation", ops_endpoint).create_stack(StackName=name, TemplateBody=json.dumps(template))
 
-    code = main(["--endpoint-url", ops_endpoint, "--stack-name", "someone-else", "status"])
+    code = main(["--endpoint-url", ops_endpoint, "--stack-name", name, "status"])
 
     assert code == 3
     assert "has no LikesTable, FetchQueue, FetchDeadLetterQueue" in capsys.readouterr().err
