@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from local.xsim import ManualClock, XSim, XSimConfig
+
 # Helpers that assert on a test's behalf: rewritten like test modules, so their asserts explain themselves
-# and count for tests/support/must_assert.py. (Registered before anything imports them.)
+# and count for tests/support/must_assert.py. (This conftest is imported before any of them.)
 pytest.register_assert_rewrite(
     "tests.support", "tests.e2e.browser.stack", "tests.ops.lambda_poller", "x_spec_check", "tweepy_to_xsim"
 )
-
-from local.xsim import ManualClock, XSim, XSimConfig  # noqa: E402 - after the registration above
 
 # A test that passes without running an assert fails (tests/support/must_assert.py); pytester runs pytest on
 # small test files, to show that the suite's own checks can fail.
