@@ -112,7 +112,7 @@ class Stack:
 
         try:
             endpoint = aws.wait_listening()
-            ready = aws.provision(o.stack_name, data_template(translated))
+            ready = aws.provision(o.stack_name, data_template(translated, o.stack_name, parameters))
         except AwsStartError as exc:
             raise StackError(f"moto did not start: {exc} (--aws-port {o.aws_port})") from None
         refs: dict[str, str] = dict(ready["refs"])
