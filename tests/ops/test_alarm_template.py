@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +151,32 @@ def test_the_email_parameter_refuses_what_is_not_an_address() -> None:
     assert pattern.fullmatch("ops@example.com")
     assert not pattern.fullmatch("ops at example.com")
     assert not pattern.fullmatch("ops@localhost")
+
+
+RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def runbook_entries() -> dict[str, str]:
+    """docs/operations.md's sections headed by an alarm's name (### `<stack>-what`), by `what`."""
+    entries = {}
+    for section in RUNBOOK.read_text(encoding="utf-8").split("\n### ")[1:]:
+        heading, _, body = section.partition("\n")
+        if found := re.fullmatch(r"`<stack>-([a-z0-9-]+)`", heading.strip()):
+            entries[found.group(1)] = body.split("\n## ", 1)[0]
+    return entries
+
+
+def test_every_alarm_has_a_runbook_entry_and_every_entry_an_alarm(resources: dict[str, Any]) -> None:
+    names = {a["AlarmName"]["Fn::Sub"].removeprefix("${AWS::StackName}-") for a in alarms(resources).values()}
+    assert set(runbook_entries()) == names
+
+
+@pytest.mark.parametrize("part", ["**Means.**", "**Look.**", "**Do.**", "**Cleared.**"])
+def test_each_runbook_entry_says_what_it_means_where_to_look_what_to_do_and_how_it_clears(part: str) -> None:
+    missing = [name for name, body in runbook_entries().items() if part not in body]
+    assert missing == []
+
+
+def test_each_alarm_points_at_the_runbook(resources: dict[str, Any]) -> None:
+    for logical_id, alarm in alarms(resources).items():
+        assert "docs/operations.md" in alarm["AlarmDescription"], logical_id
