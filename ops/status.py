@@ -173,9 +173,9 @@ def _from_cloudwatch(aws: Aws, stack: Stack, now: datetime) -> OldestAge:
 
 def render_alarms(report: alarms.Alarms, now: datetime, style: Style) -> list[str]:
     if report.unavailable:
-        return [style.bold("Alarms"), style.paint(f"  unknown: {report.unavailable}", "red")]
+        return [style.bold("Alarms") + style.paint(f"  unknown: {report.unavailable}", "red")]
     if not report.checked:
-        return [style.bold("Alarms"), "  none in this stack"]
+        return [style.bold("Alarms") + "  none in this stack"]
     if not report.firing:
         return [style.bold("Alarms") + f"  none firing ({report.checked} checked)"]
     rows = [[alarm.name, when(alarm.since, now), truncate(alarm.reason, 70)] for alarm in report.firing]
@@ -211,9 +211,10 @@ def render(status: Status, style: Style) -> str:
         lines.append(style.dim("  → random-likes dlq peek; once the cause is fixed: random-likes dlq redrive"))
     failures = status.fetcher_failures
     if failures is not None:
+        runs = failures.failed_runs.visible + failures.failed_runs.in_flight
+        ticks = failures.undelivered.visible + failures.undelivered.in_flight
         failures_text = (
-            f"{failures.failed_runs.visible + failures.failed_runs.in_flight} failed runs · "
-            f"{failures.undelivered.visible + failures.undelivered.in_flight} undelivered ticks"
+            f"{runs} failed run{'' if runs == 1 else 's'} · {ticks} undelivered tick{'' if ticks == 1 else 's'}"
         )
         lines.append(f"  fetcher failures   {style.paint(failures_text, 'red') if failures.waiting else failures_text}")
         if failures.waiting:

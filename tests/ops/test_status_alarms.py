@@ -7,6 +7,7 @@ seen here are the template's own; a test puts one in ALARM with SetAlarmState, a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -15,6 +16,8 @@ from botocore.stub import Stubber
 
 from local.provision import REGION, StackResources, client, stack_refs
 from ops.alarms import firing
+from ops.render import Style
+from ops.status import render_alarms
 from tests.ops.conftest import Cli
 
 REASON = "Threshold Crossed: 1 datapoint [3.0 (02/12/26 10:05:00)] was greater than the threshold (0.0)."
@@ -96,7 +99,7 @@ def test_the_fetchers_failure_queues_are_counted(cli: Cli, ops_stack: StackResou
     text = cli("status")
     data = json.loads(cli("--json", "status").out)
 
-    assert "fetcher failures   1 failed runs · 0 undelivered ticks" in text.out
+    assert "fetcher failures   1 failed run · 0 undelivered ticks" in text.out
     assert data["fetcher_failures"]["failed_runs"]["visible"] == 1
     assert data["fetcher_failures"]["undelivered"] == {"visible": 0, "in_flight": 0, "delayed": 0}
 
@@ -111,6 +114,8 @@ def test_without_permission_to_read_alarms_the_report_says_so_instead_of_failing
 
     assert (report.checked, report.firing) == (2, [])
     assert report.unavailable == "DescribeAlarms refused (AccessDenied)"
+    lines = render_alarms(report, datetime.now(UTC), Style(enabled=False))
+    assert lines == ["Alarms  unknown: DescribeAlarms refused (AccessDenied)"]
 
 
 def test_a_stack_with_more_than_a_hundred_alarms_is_read_in_batches() -> None:
