@@ -28,7 +28,7 @@ from local.stack.gateway import Gateway
 from local.stack.logstream import LogStream
 from local.stack.poller import QueuePoller
 from local.stack.schedule_expressions import ScheduleError
-from local.stack.scheduler import Scheduler
+from local.stack.scheduler import Scheduler, sqs_failure_sink
 from local.stack.spec import DEFAULT_LOCAL_CONCURRENCY, HttpApiSpec, QueueMappingSpec, StackSpec, read_stack
 from local.template import TEMPLATE_PATH, load, translate
 
@@ -112,7 +112,7 @@ class Stack:
 
         try:
             endpoint = aws.wait_listening()
-            ready = aws.provision(o.stack_name, data_template(translated))
+            ready = aws.provision(o.stack_name, data_template(translated, o.stack_name, parameters))
         except AwsStartError as exc:
             raise StackError(f"moto did not start: {exc} (--aws-port {o.aws_port})") from None
         refs: dict[str, str] = dict(ready["refs"])
@@ -120,7 +120,14 @@ class Stack:
         try:
             resolver = Resolver(translated, o.stack_name, parameters, refs)
             spec = read_stack(translated, source, resolver, o.template_path.parent)
-            scheduler = Scheduler(spec.schedules, self._invoke_async, self.log, accelerate=o.accelerate)
+            scheduler = Scheduler(
+                spec.schedules,
+                self._invoke_async,
+                self.log,
+                accelerate=o.accelerate,
+                async_invokes=spec.async_invoke,
+                send_failure=sqs_failure_sink(client("sqs", endpoint), refs),
+            )
         except (TemplateError, ScheduleError) as exc:
             raise StackError(f"template.yaml cannot run offline: {exc}") from None
 

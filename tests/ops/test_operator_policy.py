@@ -36,6 +36,8 @@ BATCH_ACTIONS = {
     "SendMessageBatch": "SendMessage",
     "DeleteMessageBatch": "DeleteMessage",
 }
+# The IAM service prefix of a SigV4 signing name, where they differ.
+SIGNING_NAMES = {"monitoring": "cloudwatch"}
 AWS_ONLY = {"sqs:StartMessageMoveTask", "sqs:CancelMessageMoveTask", "cloudwatch:GetMetricStatistics"}
 
 
@@ -66,7 +68,7 @@ class RecordingProxy:
 
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                proxy.calls.append(describe(dict(self.headers), body))
+                proxy.calls.extend(describe(dict(self.headers), body))
                 upstream = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
                 upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
                 answer = upstream.getresponse()
@@ -83,11 +85,13 @@ class RecordingProxy:
         return Forward
 
 
-def describe(headers: dict[str, str], body: bytes) -> Call:
-    """The IAM action and resource of one signed request (JSON protocols and CloudFormation's query one)."""
+def describe(headers: dict[str, str], body: bytes) -> list[Call]:
+    """The IAM action and resource(s) of one signed request (JSON protocols and CloudFormation's query one).
+
+    A DescribeAlarms naming several alarms is one call per alarm: IAM checks each named alarm."""
     service = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
     assert service, "every request is signed"
-    name = service.group(1)
+    name = SIGNING_NAMES.get(service.group(1), service.group(1))
     target = headers.get("X-Amz-Target", "")
     if target:
         operation = target.rsplit(".", 1)[-1]
@@ -109,9 +113,11 @@ def describe(headers: dict[str, str], body: bytes) -> Call:
         )
     elif name == "cloudformation":
         resource = arn + f"stack/{params['StackName']}/id"
+    elif name == "cloudwatch" and operation == "DescribeAlarms":
+        return [Call(f"{name}:{operation}", arn + f"alarm:{alarm}") for alarm in params["AlarmNames"]]
     else:
         resource = "*"
-    return Call(f"{name}:{operation}", resource)
+    return [Call(f"{name}:{operation}", resource)]
 
 
 def documented_policy() -> dict[str, Any]:
