@@ -1,27 +1,42 @@
 # random-likes — the two commands that matter: `make dev` and `make test`.
-PYTHON ?= python3
+# The functions run on python3.11 (template.yaml), so the tests do too.
+PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+LOCKED := $(VENV)/.locked-stamp
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint format unit integration e2e bench build deploy spec clean help
+.PHONY: venv dev test lint format unit integration e2e bench lock build deploy spec clean help
 
 help:
 	@echo "make dev    - run the whole system offline on http://127.0.0.1:$${PORT:-3000} (ARGS='--help' for flags)"
 	@echo "make test   - lint, type-check and run every test"
 	@echo "make lint   - ruff, mypy and cfn-lint only"
 	@echo "make bench  - run the benchmarks under bench/ and print their results"
+	@echo "make lock   - re-resolve uv.lock from pyproject.toml and export every requirements file (UPGRADE=1: newest allowed)"
 	@echo "make build  - sam build (needs the SAM CLI)"
 
-# The venv is (re)built whenever pyproject.toml changes; a fresh clone needs nothing else.
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# The venv holds exactly the lock: every package at the version and hash in requirements-dev.txt (exported from
+# uv.lock by `make lock`). It is made anew whenever that file changes, so nothing the lock dropped lingers.
+# A fresh clone needs only Python 3.11 and make.
+$(LOCKED): requirements-dev.txt
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	@touch $(LOCKED)
+
+# Then the project itself, editable: its dependencies are all in the lock already (--no-deps), and it builds with
+# the locked setuptools (--no-build-isolation), so nothing unpinned is fetched.
+$(STAMP): $(LOCKED) pyproject.toml
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Re-resolve uv.lock from pyproject.toml (each pin kept while it still fits; UPGRADE=1 takes the newest allowed)
+# and export every requirements file from it. tests/integration/test_lock.py fails when they disagree.
+lock: $(STAMP)
+	$(PY) scripts/lock.py $(if $(UPGRADE),--upgrade)
 
 dev: $(STAMP)
 	$(PY) -m local.dev $(ARGS)
