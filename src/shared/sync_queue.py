@@ -24,9 +24,9 @@ FIRST_REDELIVERY = 30  # seconds
 MAX_REDELIVERY = 900  # X's rate-limit window; far below SQS's own ceiling of 12 hours
 
 
-def redelivery_delay(receives: int) -> int:
+def redelivery_delay(receives: int, *, first: int = FIRST_REDELIVERY, longest: int = MAX_REDELIVERY) -> int:
     """Seconds until a message that failed on its `receives`-th delivery is delivered again."""
-    return min(MAX_REDELIVERY, FIRST_REDELIVERY << min(max(0, receives - 1), 16))
+    return min(longest, first << min(max(0, receives - 1), 16))
 
 
 @dataclass(frozen=True)

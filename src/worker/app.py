@@ -78,15 +78,14 @@ def x_client(settings: Settings) -> XClient:
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    delay = redelivery_delay(_receives(record))
     try:
-        _handle(record, lambda_context, delay)
+        _handle(record, lambda_context)
     except Exception:
-        _redeliver_in(record, delay)
+        _redeliver_later(record)
         raise
 
 
-def _handle(record: SQSRecord, lambda_context: LambdaContext, delay: int) -> None:
+def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
         request = parse_request(record.body)
     except MalformedMessage as exc:
@@ -116,7 +115,7 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext, delay: int) -> Non
         policy = replace(
             sync_policy(rt.settings),
             lock_for=timedelta(seconds=seconds_left() + 30),
-            retry_in=timedelta(seconds=delay),
+            retry_in=timedelta(seconds=_redelivery(record)),
         )
         outcome = sync_subscriber(request.username, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
@@ -124,9 +123,16 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext, delay: int) -> Non
         logger.remove_keys(["username", "message_id"])
 
 
-def _redeliver_in(record: SQSRecord, delay: int) -> None:
-    """Bring a failed record back in `delay` seconds; Lambda's poller leaves its visibility as set here."""
+def _redelivery(record: SQSRecord) -> int:
+    """Seconds until this record, should it fail now, is delivered again: grows with its receive count."""
+    s = runtime().settings
+    return redelivery_delay(_receives(record), first=s.redelivery_first_seconds, longest=s.redelivery_max_seconds)
+
+
+def _redeliver_later(record: SQSRecord) -> None:
+    """Bring a failed record back after its redelivery delay; Lambda's poller leaves its visibility as set here."""
     try:
+        delay = _redelivery(record)
         runtime().queue.delay_redelivery(record.receipt_handle, delay)
     except Exception:
         logger.exception(
@@ -134,10 +140,7 @@ def _redeliver_in(record: SQSRecord, delay: int) -> None:
             extra={"message_id": record.message_id},
         )
         return
-    logger.info(
-        "failed message returns later",
-        extra={"message_id": record.message_id, "receive_count": _receives(record), "delay_seconds": delay},
-    )
+    logger.info("failed message returns later", extra={"message_id": record.message_id, "delay_seconds": delay})
 
 
 def _count(outcome: SyncOutcome) -> None:
