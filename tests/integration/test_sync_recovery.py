@@ -6,12 +6,13 @@ X is the in-memory FakeX (tests/support/fake_x.py), so each failure lands on an 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
-from shared.errors import XInvalidCursor, XRejected
+from shared.errors import XInvalidCursor, XRejected, XUnavailable
 from shared.models import LikesPage, SubscriberStatus
 from shared.store import Stores
 from shared.subscriptions import subscribe as subscribe_again
@@ -23,6 +24,7 @@ from tests.support.fake_x import FakeX, ManualClock
 TOKEN = "7140dibdnow9c7btw4b2m0ypgsxpnsu9g5jzzwopg7j8c"
 LEASE = SyncPolicy().lease
 RETRY_IN = SyncPolicy().retry_in
+pytestmark = pytest.mark.usefixtures("open_rate_window")
 
 
 @dataclass
@@ -54,9 +56,19 @@ class ForgetfulX(FakeX):
 class SentQueue:
     sent: list[SyncRequest] = field(default_factory=list)
 
-    def send(self, requests: list[SyncRequest]) -> list[SyncRequest]:
+    def send(self, requests: Sequence[SyncRequest]) -> list[SyncRequest]:
         self.sent.extend(requests)
         return []
+
+
+def failed_sync(store: Stores, username: str, clock: ManualClock, *, likes: int, on_request: int) -> FakeX:
+    """A new subscriber whose first sync failed on X's `on_request`-th request (a 503): its SQS record failed."""
+    x = fake_x(username, likes)
+    x.fail_on = {on_request}
+    subscribe(store, username, clock)
+    with pytest.raises(XUnavailable, match="503"):
+        run(store, x, clock, username)
+    return x
 
 
 def due(store: Stores, clock: ManualClock) -> set[str]:
@@ -64,22 +76,11 @@ def due(store: Stores, clock: ManualClock) -> set[str]:
     return {sub.username for sub in store.subscribers.iter_subscribers(due_before=clock.now())}
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(autouse=True)
-def open_rate_window(store: Stores) -> None:
-    """X's rate-limit window is app-wide state: each test starts with it open."""
-    store.app_state.save_rate_window("liked_tweets", None, None)
-
-
 def test_a_400_is_rejected_tried_again_in_a_day_and_raises_nothing(
     store: Stores, username: str, clock: ManualClock
 ) -> None:
     # Given X answering 400 to the likes request
-    x = RejectingX(fake_x(username, 10).likes, user=fake_x(username, 10).user)
+    x = RejectingX(**vars(fake_x(username, 10)))
     subscribe(store, username, clock)
 
     # When the sync runs (no exception: the SQS record succeeds)
@@ -97,7 +98,7 @@ def test_a_400_is_rejected_tried_again_in_a_day_and_raises_nothing(
 
 def test_what_x_echoes_back_is_stored_without_its_secrets(store: Stores, username: str, clock: ManualClock) -> None:
     # Given a 400 whose message echoes a pagination token and an OAuth header
-    x = RejectingX(fake_x(username, 10).likes, user=fake_x(username, 10).user)
+    x = RejectingX(**vars(fake_x(username, 10)))
     x.message = f'The `pagination_token` query parameter value [{TOKEN}] is not valid; oauth_signature="c2lnbmF0dXJl"'
     subscribe(store, username, clock)
 
@@ -113,7 +114,7 @@ def test_what_x_echoes_back_is_stored_without_its_secrets(store: Stores, usernam
 
 def test_subscribing_again_rearms_a_rejected_subscriber(store: Stores, username: str, clock: ManualClock) -> None:
     # Given a subscriber X rejected
-    x = RejectingX(fake_x(username, 10).likes, user=fake_x(username, 10).user)
+    x = RejectingX(**vars(fake_x(username, 10)))
     subscribe(store, username, clock)
     run(store, x, clock, username)
 
@@ -130,7 +131,7 @@ def test_a_refused_cursor_restarts_the_walk_from_the_top_and_loses_nothing(
     store: Stores, username: str, clock: ManualClock
 ) -> None:
     # Given a backfill paused by a rate limit after its first page, its walk saved with X's token
-    x = ForgetfulX(fake_x(username, 250).likes, user=fake_x(username, 250).user, rate_limit_after=1)
+    x = ForgetfulX(**{**vars(fake_x(username, 250)), "rate_limit_after": 1})
     subscribe(store, username, clock)
     assert run(store, x, clock, username) is SubscriberStatus.RATE_LIMITED
     saved = store.subscribers.get_subscriber(username)
@@ -154,13 +155,9 @@ def test_a_refused_cursor_restarts_the_walk_from_the_top_and_loses_nothing(
 def test_a_transient_failure_says_when_sqs_retries_and_keeps_the_fetcher_away_until_the_lease_ends(
     store: Stores, username: str, clock: ManualClock
 ) -> None:
-    # Given a sync that fails on its second page (X answered 503)
-    x = fake_x(username, 250)
-    x.fail_on = {2}
-    subscribe(store, username, clock)
+    # Given a sync that failed on its second page (X answered 503)
     failed_at = clock.now()
-    with pytest.raises(Exception, match="503"):
-        run(store, x, clock, username)
+    x = failed_sync(store, username, clock, likes=250, on_request=2)
 
     # Then the subscriber shows the retry SQS will make, and the fetcher's lease lies a lease beyond it
     sub = store.subscribers.get_subscriber(username)
@@ -186,11 +183,7 @@ def test_if_the_dlq_took_the_message_the_fetcher_takes_over_after_the_lease(
     store: Stores, username: str, clock: ManualClock
 ) -> None:
     # Given a failed sync whose message never comes back (it went to the DLQ)
-    x = fake_x(username, 50)
-    x.fail_on = {1}
-    subscribe(store, username, clock)
-    with pytest.raises(Exception, match="503"):
-        run(store, x, clock, username)
+    failed_sync(store, username, clock, likes=50, on_request=1)
 
     # When the lease beyond the announced retry has run out
     clock.advance(seconds=(RETRY_IN + LEASE).total_seconds() + 1)

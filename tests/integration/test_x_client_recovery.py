@@ -71,8 +71,9 @@ def test_no_answer_at_all_is_transient(xsim: XSim, fault: dict[str, int], timeou
     # A connection closed without an answer, or an answer slower than the client waits for
     xsim.faults.set(**fault)
     client = XClient(XCredentials(**xsim.oauth1_credentials("demo").as_dict()), xsim.base_url, timeout=timeout)
-    with pytest.raises(XTransient, match="did not answer"):
+    with pytest.raises(XTransient) as caught:
         client.user_by_username("demo")
+    assert str(caught.value) in ("X did not answer: ConnectionError", "X did not answer: ReadTimeout")
 
 
 @pytest.mark.parametrize("replay", ["liked_tweets_max_results_400"], indirect=True)
@@ -91,12 +92,14 @@ def test_a_400_is_rejected_with_xs_detail_and_the_message_naming_the_parameter(r
 @pytest.mark.parametrize("replay", ["liked_tweets_bad_token_400"], indirect=True)
 def test_a_400_on_the_pagination_token_stays_a_refused_cursor(replay: str, xsim: XSim) -> None:
     # The walk restarts from the top on it (tests/integration/test_sync.py): it is not a rejection
-    with pytest.raises(XInvalidCursor):
+    with pytest.raises(XInvalidCursor) as caught:
         client_for(replay, xsim).liked_posts(USER_ID, max_results=5, pagination_token="not-a-real-token")
+    assert str(caught.value) == "One or more parameters to your request was invalid."
 
 
 @pytest.mark.parametrize("replay", ["liked_tweets_bad_token_400"], indirect=True)
 def test_a_400_on_the_pagination_token_of_a_walk_from_the_top_is_a_rejection(replay: str, xsim: XSim) -> None:
     # No token was sent, so restarting from the top cannot help: X objects to something else
-    with pytest.raises(XRejected, match="pagination_token"):
+    with pytest.raises(XRejected) as caught:
         client_for(replay, xsim).liked_posts(USER_ID, max_results=5, pagination_token=None)
+    assert "The `pagination_token` query parameter value [not-a-real-token] is not valid" in str(caught.value)
