@@ -11,6 +11,7 @@ BENCHMARKS = {
     "gateway": "bench.gateway",
     "ready": "bench.ready",
     "page": "bench.page_click",
+    "fault_storm": "bench.fault_storm",
 }
 
 
