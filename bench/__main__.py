@@ -12,6 +12,7 @@ BENCHMARKS = {
     "ready": "bench.ready",
     "page": "bench.page_click",
     "package": "bench.package_size",
+    "fault_storm": "bench.fault_storm",
 }
 
 

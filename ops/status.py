@@ -100,6 +100,7 @@ class Status:
                     "status": sub.status.value,
                     "last_error": sub.last_error,
                     "last_sync_at": iso(sub.last_sync_at),
+                    "next_attempt_at": iso(sub.next_attempt_at(self.now)),
                 }
                 for sub in self.recent_errors
             ],
@@ -250,8 +251,14 @@ def render(status: Status, style: Style) -> str:
         lines.append("  none")
     else:
         rows = [
-            [sub.username, style.status(sub.status.value), when(sub.last_sync_at, now), truncate(sub.last_error, 70)]
+            [
+                sub.username,
+                style.status(sub.status.value),
+                when(sub.last_sync_at, now),
+                when(sub.next_attempt_at(now), now),
+                truncate(sub.last_error, 70),
+            ]
             for sub in status.recent_errors
         ]
-        lines.append(table(["USERNAME", "STATUS", "WHEN", "ERROR"], rows, indent="  "))
+        lines.append(table(["USERNAME", "STATUS", "WHEN", "NEXT TRY", "ERROR"], rows, indent="  "))
     return "\n".join(lines)

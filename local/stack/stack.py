@@ -200,11 +200,12 @@ class Stack:
     ) -> list[str]:
         if not self.acceleration.active:
             return []
-        notes = []
+        notes = self.acceleration.function_environment()[1]
         sqs = client("sqs", endpoint)
         for logical_id in sorted({m.queue for m in spec.queue_mappings}):
             original = int(translated["Resources"][logical_id]["Properties"].get("VisibilityTimeout", 30))
-            scaled = self.acceleration.seconds(original)
+            timeouts = [spec.functions[m.function].timeout for m in spec.queue_mappings if m.queue == logical_id]
+            scaled = self.acceleration.visibility_timeout(original, max(timeouts))
             sqs.set_queue_attributes(QueueUrl=refs[logical_id], Attributes={"VisibilityTimeout": str(scaled)})
             notes.append(f"{logical_id} VisibilityTimeout {original} -> {scaled} s")
         if service.simulator is not None:
@@ -214,6 +215,7 @@ class Stack:
         return notes
 
     def _start_functions(self, endpoint: str, spec: StackSpec) -> None:
+        extra_env, _ = self.acceleration.function_environment()
         for logical_id, function in spec.functions.items():
             if function.reserved_concurrency is not None:
                 limit = function.reserved_concurrency
@@ -221,7 +223,12 @@ class Stack:
                 mapped = [m.maximum_concurrency or 0 for m in spec.queue_mappings if m.function == logical_id]
                 limit = max([self.options.max_environments, *mapped])
             self._pools[logical_id] = FunctionPool(
-                function, limit=limit, endpoint_url=endpoint, sink=self.log.function_line, label=_label(logical_id)
+                function,
+                limit=limit,
+                endpoint_url=endpoint,
+                sink=self.log.function_line,
+                label=_label(logical_id),
+                extra_env=extra_env,
             )
 
     def _start_poller(self, endpoint: str, mapping: QueueMappingSpec, url: str, arn: str) -> None:

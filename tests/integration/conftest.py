@@ -13,6 +13,7 @@ from local.xsim import ScaledClock, XSim, XSimConfig
 from shared.store import Stores
 from shared.store.items import Table, bind
 from tests.support.aws import moto_server, provision_stack
+from tests.support.fake_x import ManualClock
 
 _names = itertools.count()
 
@@ -80,6 +81,18 @@ def store(stack: StackResources, aws_endpoint: str) -> Stores:
 def table(stack: StackResources, aws_endpoint: str) -> Table:
     """The table's item types, for a test that wraps one store (to crash it at a chosen moment)."""
     return bind(stack.table_name, REGION, aws_endpoint)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The sync's clock, at 2026-11-28T12:00Z until a test moves it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def open_rate_window(store: Stores) -> None:
+    """X's rate-limit window is app-wide state: a test of the sync starts with it open."""
+    store.app_state.save_rate_window("liked_tweets", None, None)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from tests.support.fake_x import FakeX, ManualClock, make_post
 
 POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
+pytestmark = pytest.mark.usefixtures("open_rate_window")
 
 
 class Crash(BaseException):
@@ -65,17 +66,6 @@ def assert_exactly(store: Stores, username: str, posts: Sequence[Post]) -> None:
     assert [slot for slot, _ in stored] == list(range(len(posts)))
     assert sorted(pid for _, pid in stored) == sorted(p.id for p in posts)
     assert sub.like_count == len(posts)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(autouse=True)
-def open_rate_window(store: Stores) -> None:
-    """X's rate-limit window is app-wide state: each test starts with it open."""
-    store.app_state.save_rate_window("liked_tweets", None, None)
 
 
 def fake_x(username: str, likes: int) -> FakeX:
