@@ -11,6 +11,8 @@ BENCHMARKS = {
     "gateway": "bench.gateway",
     "ready": "bench.ready",
     "page": "bench.page_click",
+    "package": "bench.package_size",
+    "fault_storm": "bench.fault_storm",
     "stop": "bench.stop",
     "xsim_latency": "bench.xsim_latency",
 }

@@ -1,21 +1,26 @@
-"""Create the template's tables and queues in moto, from the SAM-transformed template.yaml itself.
+"""Create the template's tables, queues and alarms in moto, from the SAM-transformed template.yaml itself.
 
-Only the data resources (DynamoDB tables, SQS queues with their redrive policies) are created, through moto's
-CloudFormation so `!GetAtt` redrive targets and names resolve as on AWS. Never an EventSourceMapping: moto
-would invoke on every SendMessage and steal receives from the offline poller.
+Only what moto keeps is created — DynamoDB tables, SQS queues with their redrive policies, the SNS topic and
+the CloudWatch alarms (the last through local/moto_fixes.py) — through moto's CloudFormation, so `!GetAtt`
+redrive targets and names resolve as on AWS and `describe_stack_resources` lists them. Never an
+EventSourceMapping: moto would invoke on every SendMessage and steal receives from the offline poller. Queue
+policies and Lambda's invoke configs are left out: moto enforces neither (the offline stack reads the latter
+from the template itself).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
+from local.stack.cfn import physical_name
 from local.template import translated
 
-DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue")
+DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm")
 REGION = "us-east-1"
 # moto accepts any credentials; these only keep botocore from looking for real ones.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -38,10 +43,38 @@ def client(service: str, endpoint_url: str, region: str = REGION) -> Any:
     return factory(service, endpoint_url=endpoint_url, region_name=region, **LOCAL_CREDENTIALS)
 
 
-def data_template(template: dict[str, Any] | None = None) -> dict[str, Any]:
+def data_template(
+    template: dict[str, Any] | None, stack_name: str, parameters: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The resources of DATA_TYPES, with what they need to resolve in moto.
+
+    `parameters` (overrides) become the parameters' defaults, so the stack is created with the values the
+    offline stack runs with. A Ref to a resource left out (an alarm's function name, the API id) becomes the
+    name the offline stack gives that resource (local.stack.cfn.physical_name), since moto cannot resolve it.
+    """
     source = template or translated()
     resources = {k: v for k, v in source["Resources"].items() if v["Type"] in DATA_TYPES}
-    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+    declared = {
+        name: {**spec, "Default": parameters[name]} if parameters and name in parameters else spec
+        for name, spec in source.get("Parameters", {}).items()
+    }
+    absent = set(source["Resources"]) - set(resources)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": declared,
+        "Conditions": source.get("Conditions", {}),
+        "Resources": _named_locally(resources, absent, stack_name),
+    }
+
+
+def _named_locally(value: Any, absent: set[str], stack_name: str) -> Any:
+    if isinstance(value, list):
+        return [_named_locally(item, absent, stack_name) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in absent:
+        return physical_name(stack_name, value["Ref"])
+    return {key: _named_locally(item, absent, stack_name) for key, item in value.items()}
 
 
 def provision(
@@ -49,14 +82,16 @@ def provision(
 ) -> StackResources:
     """Create (or find, if it is already there) the stack's data resources in moto.
 
-    `template`: the translated template to take them from (default: template.yaml with its default parameters).
+    `template`: the translated template to take them from (default: template.yaml with its default parameters),
+    or a `data_template` of it.
     """
     cloudformation = client("cloudformation", endpoint_url, region)
     existing = {
         s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"
     }
     if stack_name not in existing:
-        cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(data_template(template)))
+        body = json.dumps(data_template(template, stack_name))
+        cloudformation.create_stack(StackName=stack_name, TemplateBody=body)
     return describe(endpoint_url, stack_name, region)
 
 

@@ -1,4 +1,4 @@
-"""Find the stack's table and queues by their logical ids, through CloudFormation.
+"""Find the stack's table, queues and alarms through CloudFormation: by logical id, and alarms by type.
 
 `DescribeStackResources` answers the same on AWS and on moto (the offline stack provisions the template's
 data resources through moto's CloudFormation), so the CLI needs no other configuration than a stack name.
@@ -14,6 +14,9 @@ from ops.connect import Aws
 from ops.errors import StackNotFound, error_code
 
 TABLE, FETCH_QUEUE, DEAD_LETTER_QUEUE = "LikesTable", "FetchQueue", "FetchDeadLetterQueue"
+# The fetcher's two failure queues; a stack deployed before they existed has neither.
+FAILED_RUNS_QUEUE, UNDELIVERED_QUEUE = "FetcherFailureQueue", "FetcherScheduleDeadLetterQueue"
+ALARM_TYPE = "AWS::CloudWatch::Alarm"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class Stack:
     queue_arn: str
     dlq_url: str
     dlq_arn: str
+    failed_runs_url: str | None = None
+    undelivered_url: str | None = None
+    alarm_names: tuple[str, ...] = ()  # an alarm's physical id is its name
 
     def to_json(self) -> dict[str, str | None]:
         return {
@@ -50,7 +56,9 @@ def discover(aws: Aws, stack_name: str) -> Stack:
                 hint="pass --stack-name (and --region or --profile), or start `make dev` for the local stack",
             ) from None
         raise
+    # DescribeStackResources lists up to 100 resources; this stack has about 45.
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described["StackResources"]}
+    alarms = sorted(r["PhysicalResourceId"] for r in described["StackResources"] if r["ResourceType"] == ALARM_TYPE)
     missing = [logical for logical in (TABLE, FETCH_QUEUE, DEAD_LETTER_QUEUE) if logical not in physical]
     if missing:
         raise StackNotFound(
@@ -68,6 +76,9 @@ def discover(aws: Aws, stack_name: str) -> Stack:
         queue_arn=_arn(aws, queue_url),
         dlq_url=dlq_url,
         dlq_arn=_arn(aws, dlq_url),
+        failed_runs_url=physical.get(FAILED_RUNS_QUEUE),
+        undelivered_url=physical.get(UNDELIVERED_QUEUE),
+        alarm_names=tuple(alarms),
     )
 
 

@@ -102,7 +102,7 @@ def from_aws(exc: BaseException, endpoint_url: str | None) -> OpsError | None:  
     if isinstance(cause, ClientError):
         code = error_code(cause)
         message = cause.response.get("Error", {}).get("Message") or str(cause)
-        if code in _ACCESS_CODES or code.startswith("AccessDenied"):
+        if refused(cause):
             return NoAccess(
                 f"{where} refused {cause.operation_name}: {code}: {message}",
                 hint="docs/operations.md lists the IAM policy an operator needs",
@@ -115,6 +115,12 @@ def from_aws(exc: BaseException, endpoint_url: str | None) -> OpsError | None:  
 
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def refused(exc: ClientError) -> bool:
+    """AWS said no to this identity (no permission, bad or expired credentials)."""
+    code = error_code(exc)
+    return code in _ACCESS_CODES or code.startswith("AccessDenied")
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -24,6 +24,7 @@ STATUS_COLOURS = {
     "usage_capped": "yellow",
     "forbidden": "red",
     "not_found": "red",
+    "rejected": "red",
     "error": "red",
     "deleting": "dim",
 }

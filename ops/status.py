@@ -1,4 +1,5 @@
-"""`random-likes status`: the whole pipeline at a glance — queues, subscribers, the fetcher, X usage, errors.
+"""`random-likes status`: the whole pipeline at a glance — firing alarms, queues, subscribers, the fetcher,
+X usage, errors. It is a report: whatever it finds, it exits 0.
 
 The age of the dead-letter queue's oldest message has two honest sources. On AWS it is CloudWatch's
 `ApproximateAgeOfOldestMessage` (SQS has no such queue attribute; the metric lags by a minute or so and has
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ops import alarms
 from ops.connect import Aws
 from ops.discover import Stack
 from ops.queues import QueueDepth, depth, peek
@@ -38,12 +40,29 @@ class OldestAge:
 
 
 @dataclass(frozen=True)
+class FetcherFailures:
+    """The fetcher's two failure queues: runs Lambda gave up on, ticks EventBridge could not deliver."""
+
+    failed_runs: QueueDepth
+    undelivered: QueueDepth
+
+    @property
+    def waiting(self) -> int:
+        return sum(q.visible + q.in_flight for q in (self.failed_runs, self.undelivered))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"failed_runs": self.failed_runs.to_json(), "undelivered": self.undelivered.to_json()}
+
+
+@dataclass(frozen=True)
 class Status:
     now: datetime
     stack: Stack
+    alarms: alarms.Alarms
     fetch_queue: QueueDepth
     dead_letter_queue: QueueDepth
     oldest: OldestAge
+    fetcher_failures: FetcherFailures | None  # None: a stack deployed before the fetcher had these queues
     subscribers: list[Subscriber]
     fetcher_last_run: datetime | None
     fetcher_detail: dict[str, Any]
@@ -59,8 +78,10 @@ class Status:
         return {
             "stack": self.stack.to_json(),
             "checked_at": iso(self.now),
+            "alarms": self.alarms.to_json(),
             "fetch_queue": self.fetch_queue.to_json(),
             "dead_letter_queue": {**self.dead_letter_queue.to_json(), "oldest_age": self.oldest.to_json()},
+            "fetcher_failures": self.fetcher_failures.to_json() if self.fetcher_failures else None,
             "subscribers": {"total": len(self.subscribers), "by_status": self.by_status()},
             "fetcher": {"last_run_at": iso(self.fetcher_last_run), "detail": self.fetcher_detail},
             "x": {
@@ -79,6 +100,7 @@ class Status:
                     "status": sub.status.value,
                     "last_error": sub.last_error,
                     "last_sync_at": iso(sub.last_sync_at),
+                    "next_attempt_at": iso(sub.next_attempt_at(self.now)),
                 }
                 for sub in self.recent_errors
             ],
@@ -91,12 +113,17 @@ def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: s
     last_run, detail = stores.app_state.fetcher_run()
     with_errors = [sub for sub in subscribers if sub.last_error]
     with_errors.sort(key=lambda sub: sub.last_sync_at or sub.created_at, reverse=True)
+    failures = None
+    if stack.failed_runs_url and stack.undelivered_url:
+        failures = FetcherFailures(depth(aws.sqs, stack.failed_runs_url), depth(aws.sqs, stack.undelivered_url))
     return Status(
         now=now,
         stack=stack,
+        alarms=alarms.firing(aws.cloudwatch, stack.alarm_names),
         fetch_queue=depth(aws.sqs, stack.queue_url),
         dead_letter_queue=dlq,
         oldest=oldest_age(aws, stack, dlq, now=now, age_from=age_from),
+        fetcher_failures=failures,
         subscribers=subscribers,
         fetcher_last_run=last_run,
         fetcher_detail=detail,
@@ -145,12 +172,28 @@ def _from_cloudwatch(aws: Aws, stack: Stack, now: datetime) -> OldestAge:
     )
 
 
+def render_alarms(report: alarms.Alarms, now: datetime, style: Style) -> list[str]:
+    if report.unavailable:
+        return [style.bold("Alarms") + style.paint(f"  unknown: {report.unavailable}", "red")]
+    if not report.checked:
+        return [style.bold("Alarms") + "  none in this stack"]
+    if not report.firing:
+        return [style.bold("Alarms") + f"  none firing ({report.checked} checked)"]
+    rows = [[alarm.name, when(alarm.since, now), truncate(alarm.reason, 70)] for alarm in report.firing]
+    return [
+        style.bold("Alarms") + style.paint(f"  {len(report.firing)} of {report.checked} firing", "red"),
+        table(["NAME", "SINCE", "REASON"], rows, indent="  "),
+        style.dim("  → docs/operations.md has a runbook entry for each alarm, under its name"),
+    ]
+
+
 def render(status: Status, style: Style) -> str:
     now = status.now
     stack = status.stack
     where = f"via {stack.endpoint_url}" if stack.endpoint_url else stack.region
     fq, dlq = status.fetch_queue, status.dead_letter_queue
     lines = [style.bold(f"{stack.name}") + style.dim(f"  ({where}, {iso(now)})"), ""]
+    lines += [*render_alarms(status.alarms, now, style), ""]
 
     dlq_text = f"{dlq.visible} waiting · {dlq.in_flight} in flight"
     if status.oldest.seconds is not None:
@@ -167,6 +210,16 @@ def render(status: Status, style: Style) -> str:
     ]
     if dlq.visible + dlq.in_flight:
         lines.append(style.dim("  → random-likes dlq peek; once the cause is fixed: random-likes dlq redrive"))
+    failures = status.fetcher_failures
+    if failures is not None:
+        runs = failures.failed_runs.visible + failures.failed_runs.in_flight
+        ticks = failures.undelivered.visible + failures.undelivered.in_flight
+        failures_text = (
+            f"{runs} failed run{'' if runs == 1 else 's'} · {ticks} undelivered tick{'' if ticks == 1 else 's'}"
+        )
+        lines.append(f"  fetcher failures   {style.paint(failures_text, 'red') if failures.waiting else failures_text}")
+        if failures.waiting:
+            lines.append(style.dim("  → docs/operations.md, alarms fetcher-failed-runs and fetcher-undelivered"))
 
     counts = status.by_status()
     summary = " · ".join(f"{style.status(name)} {count}" for name, count in counts.items()) or "none yet"
@@ -198,8 +251,14 @@ def render(status: Status, style: Style) -> str:
         lines.append("  none")
     else:
         rows = [
-            [sub.username, style.status(sub.status.value), when(sub.last_sync_at, now), truncate(sub.last_error, 70)]
+            [
+                sub.username,
+                style.status(sub.status.value),
+                when(sub.last_sync_at, now),
+                when(sub.next_attempt_at(now), now),
+                truncate(sub.last_error, 70),
+            ]
             for sub in status.recent_errors
         ]
-        lines.append(table(["USERNAME", "STATUS", "WHEN", "ERROR"], rows, indent="  "))
+        lines.append(table(["USERNAME", "STATUS", "WHEN", "NEXT TRY", "ERROR"], rows, indent="  "))
     return "\n".join(lines)

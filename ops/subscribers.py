@@ -37,6 +37,7 @@ def to_json(sub: Subscriber) -> dict[str, Any]:
         "created_at": iso(sub.created_at),
         "last_sync_at": iso(sub.last_sync_at),
         "next_sync_at": iso(sub.next_sync_at),
+        "retry_at": iso(sub.retry_at),
         "last_error": sub.last_error,
         "sync_count": sub.sync_count,
         "posts_read": sub.posts_read,
@@ -70,7 +71,7 @@ def render_list(subs: list[Subscriber], now: datetime, style: Style) -> str:
             style.status(sub.status.value),
             str(sub.like_count),
             when(sub.last_sync_at, now),
-            when(sub.next_sync_at, now),
+            when(sub.next_attempt_at(now), now),  # a failed sync's retry, when one is due before the schedule
             truncate(sub.last_error, 50),
         ]
         for sub in subs
@@ -90,6 +91,7 @@ def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
         ("subscribed", when(sub.created_at, now)),
         ("last sync", when(sub.last_sync_at, now)),
         ("next sync", when(sub.next_sync_at, now)),
+        ("retry", "-" if sub.retry_at is None else f"{when(sub.retry_at, now)}, when SQS delivers the failed sync"),
         ("syncs", str(sub.sync_count)),
         ("X requests", str(sub.x_requests)),
         ("posts read", str(sub.posts_read)),

@@ -5,7 +5,9 @@ the function synchronously and delete what succeeded.
 - A batch is up to `BatchSize` messages gathered for at most `MaximumBatchingWindowInSeconds` (a FIFO queue
   takes no batching window: each receive is a batch, and SQS itself never hands out a message group that
   has messages in flight, so each group is processed one batch at a time, in order).
-- The queue's own visibility timeout applies; a failed message waits it out and comes back.
+- A failed message comes back when its visibility ends: after the queue's visibility timeout, unless the
+  function set another (the worker does, with ChangeMessageVisibility: 30 s, doubling per receive). The
+  poller never touches a message's visibility, as Lambda's does not.
 - With `ReportBatchItemFailures`, `batchItemFailures` is honoured exactly (`settle`): the other messages are
   deleted; an invalid answer (an item without an id, an id not in the batch) fails the whole batch, as do a
   function error and a timeout. Without it, any failure keeps the whole batch.

@@ -1,6 +1,7 @@
-"""What the offline stack runs, read from the SAM-transformed template: functions, schedules, SQS event source
-mappings and the HTTP API. Every value is resolved (parameters, Refs to the moto resources), so the rest of
-the stack works with plain dataclasses and never looks at CloudFormation again.
+"""What the offline stack runs, read from the SAM-transformed template: functions (with how Lambda treats
+their asynchronous invocations), schedules, SQS event source mappings and the HTTP API. Every value is
+resolved (parameters, Refs to the moto resources), so the rest of the stack works with plain dataclasses and
+never looks at CloudFormation again.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ class FunctionSpec:
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:us-east-1:123456789012:function:{self.name}"
+
+
+@dataclass(frozen=True)
+class AsyncInvokeSpec:
+    """A function's AWS::Lambda::EventInvokeConfig (Lambda's defaults when it has none)."""
+
+    function: str  # logical id
+    function_arn: str
+    maximum_retry_attempts: int = 2
+    maximum_event_age: int = 21600  # seconds
+    on_failure_queue: str | None = (
+        None  # logical id of an AWS::SQS::Queue of this template; other kinds are not simulated
+    )
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,10 @@ class StackSpec:
     schedules: tuple[ScheduleSpec, ...]
     queue_mappings: tuple[QueueMappingSpec, ...]
     http_apis: tuple[HttpApiSpec, ...]
+    async_invokes: Mapping[str, AsyncInvokeSpec] = field(default_factory=dict)  # by function logical id
+
+    def async_invoke(self, function: str) -> AsyncInvokeSpec:
+        return self.async_invokes.get(function) or AsyncInvokeSpec(function, self.functions[function].arn)
 
 
 def read_stack(
@@ -121,6 +139,7 @@ def read_stack(
     schedules: list[ScheduleSpec] = []
     mappings: list[QueueMappingSpec] = []
     apis: list[HttpApiSpec] = []
+    async_invokes: dict[str, AsyncInvokeSpec] = {}
     for logical_id, resource in resources.items():
         if not _included(resource, resolver):
             continue
@@ -135,7 +154,10 @@ def read_stack(
                 mappings.append(mapping)
         elif kind == "AWS::ApiGatewayV2::Api":
             apis.append(_http_api(logical_id, props, resolver, resources))
-    return StackSpec(functions, tuple(schedules), tuple(mappings), tuple(apis))
+        elif kind == "AWS::Lambda::EventInvokeConfig":
+            config = _async_invoke(logical_id, props, resolver, resources, functions)
+            async_invokes[config.function] = config
+    return StackSpec(functions, tuple(schedules), tuple(mappings), tuple(apis), async_invokes)
 
 
 def _included(resource: Mapping[str, Any], resolver: Resolver) -> bool:
@@ -262,6 +284,31 @@ def _queue_mapping(
         report_batch_item_failures="ReportBatchItemFailures" in resolved.get("FunctionResponseTypes", []),
         maximum_concurrency=int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
         enabled=bool(resolved.get("Enabled", True)),
+    )
+
+
+def _async_invoke(
+    logical_id: str,
+    props: Mapping[str, Any],
+    resolver: Resolver,
+    resources: Mapping[str, Any],
+    functions: Mapping[str, FunctionSpec],
+) -> AsyncInvokeSpec:
+    function_ref = props.get("FunctionName")
+    function = str(function_ref.get("Ref")) if isinstance(function_ref, dict) else ""
+    if function not in functions:
+        raise TemplateError(f"{logical_id}: FunctionName must be a Ref to a function of this template")
+    # The destination is a GetAtt on a queue of this template: read which one before resolution makes it an ARN.
+    destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    target = str(destination.get("Fn::GetAtt", [""])[0]) if isinstance(destination, dict) else ""
+    queue = target if resources.get(target, {}).get("Type") == "AWS::SQS::Queue" else None
+    resolved = resolver.resolve({k: v for k, v in props.items() if k != "DestinationConfig"})
+    return AsyncInvokeSpec(
+        function=function,
+        function_arn=functions[function].arn,
+        maximum_retry_attempts=int(resolved.get("MaximumRetryAttempts", 2)),
+        maximum_event_age=int(resolved.get("MaximumEventAgeInSeconds", 21600)),
+        on_failure_queue=queue,
     )
 
 

@@ -28,7 +28,7 @@ from local.stack.gateway import Gateway
 from local.stack.logstream import LogStream
 from local.stack.poller import QueuePoller
 from local.stack.schedule_expressions import ScheduleError
-from local.stack.scheduler import Scheduler
+from local.stack.scheduler import Scheduler, sqs_failure_sink
 from local.stack.spec import DEFAULT_LOCAL_CONCURRENCY, HttpApiSpec, QueueMappingSpec, StackSpec, read_stack
 from local.template import TEMPLATE_PATH, load, translate
 
@@ -112,7 +112,7 @@ class Stack:
 
         try:
             endpoint = aws.wait_listening()
-            ready = aws.provision(o.stack_name, data_template(translated))
+            ready = aws.provision(o.stack_name, data_template(translated, o.stack_name, parameters))
         except AwsStartError as exc:
             raise StackError(f"moto did not start: {exc} (--aws-port {o.aws_port})") from None
         refs: dict[str, str] = dict(ready["refs"])
@@ -120,7 +120,14 @@ class Stack:
         try:
             resolver = Resolver(translated, o.stack_name, parameters, refs)
             spec = read_stack(translated, source, resolver, o.template_path.parent)
-            scheduler = Scheduler(spec.schedules, self._invoke_async, self.log, accelerate=o.accelerate)
+            scheduler = Scheduler(
+                spec.schedules,
+                self._invoke_async,
+                self.log,
+                accelerate=o.accelerate,
+                async_invokes=spec.async_invoke,
+                send_failure=sqs_failure_sink(client("sqs", endpoint), refs),
+            )
         except (TemplateError, ScheduleError) as exc:
             raise StackError(f"template.yaml cannot run offline: {exc}") from None
 
@@ -193,11 +200,12 @@ class Stack:
     ) -> list[str]:
         if not self.acceleration.active:
             return []
-        notes = []
+        notes = self.acceleration.function_environment()[1]
         sqs = client("sqs", endpoint)
         for logical_id in sorted({m.queue for m in spec.queue_mappings}):
             original = int(translated["Resources"][logical_id]["Properties"].get("VisibilityTimeout", 30))
-            scaled = self.acceleration.seconds(original)
+            timeouts = [spec.functions[m.function].timeout for m in spec.queue_mappings if m.queue == logical_id]
+            scaled = self.acceleration.visibility_timeout(original, max(timeouts))
             sqs.set_queue_attributes(QueueUrl=refs[logical_id], Attributes={"VisibilityTimeout": str(scaled)})
             notes.append(f"{logical_id} VisibilityTimeout {original} -> {scaled} s")
         if service.simulator is not None:
@@ -207,6 +215,7 @@ class Stack:
         return notes
 
     def _start_functions(self, endpoint: str, spec: StackSpec) -> None:
+        extra_env, _ = self.acceleration.function_environment()
         for logical_id, function in spec.functions.items():
             if function.reserved_concurrency is not None:
                 limit = function.reserved_concurrency
@@ -214,7 +223,12 @@ class Stack:
                 mapped = [m.maximum_concurrency or 0 for m in spec.queue_mappings if m.function == logical_id]
                 limit = max([self.options.max_environments, *mapped])
             self._pools[logical_id] = FunctionPool(
-                function, limit=limit, endpoint_url=endpoint, sink=self.log.function_line, label=_label(logical_id)
+                function,
+                limit=limit,
+                endpoint_url=endpoint,
+                sink=self.log.function_line,
+                label=_label(logical_id),
+                extra_env=extra_env,
             )
 
     def _start_poller(self, endpoint: str, mapping: QueueMappingSpec, url: str, arn: str) -> None:

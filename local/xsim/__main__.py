@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (real clock; 1)")
     p.add_argument("--start", type=_when, default=None, help="the clock's start time, ISO 8601 (default: now)")
     p.add_argument("--error-rate", type=float, default=0.0, help="share of API requests answered 503 (0)")
+    p.add_argument("--error-every", type=int, default=0, help="answer every Nth API request 503 (0 = never)")
     p.add_argument("--latency-ms", type=int, default=0, help="latency added to every API answer (0)")
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of API connections dropped (0)")
     p.add_argument("--storm", action="store_true", help="start with the storm preset of faults on")
@@ -79,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     app = XSimApp(config, clock)
     if args.storm:
         app.faults.storm()
-    chosen = {"error_rate": args.error_rate, "latency_ms": args.latency_ms, "drop_rate": args.drop_rate}
+    chosen = {
+        "error_rate": args.error_rate,
+        "error_every": args.error_every,
+        "latency_ms": args.latency_ms,
+        "drop_rate": args.drop_rate,
+    }
     app.faults.set(**{name: value for name, value in chosen.items() if value})
     server = XSimServer(app, args.host, args.port)
 

@@ -133,10 +133,17 @@ class XSimApp:
 
     def _api(self, request: Request) -> Response:
         fault = self.faults.decide()
+        if fault.kind != "none":
+            # X can fail a request after its front door has seen it, so a client never knows whether a failed
+            # request's OAuth 1.0a nonce was spent. Here it always is: a replay of the same signed request (a
+            # transport-level retry) is refused with 401, as X may refuse it. A retry must be signed anew.
+            with self.lock:
+                self.auth.identify(request)
         if fault.kind == "drop":
             return Response(0, drop=True, delay=fault.delay)
         if fault.kind == "error":
-            response = _problem(problems.server_error(fault.status))
+            headers = {"retry-after": str(fault.retry_after)} if fault.retry_after else None
+            response = _problem(problems.server_error(fault.status), headers)
             response.delay = fault.delay
             return response
         with self.lock:

@@ -1,7 +1,9 @@
-"""Faults on demand: 5xx at a rate or in a burst, added latency, dropped connections, and "storm" (all at once).
+"""Faults on demand: 5xx at a rate, in a burst or every Nth request, added latency, dropped connections, and
+"storm" (all at once).
 
 Random faults draw from their own generator seeded from the simulator's seed, so a run with the same
-seed and the same requests fails the same requests. Every fault can be switched off again with `clear()`.
+seed and the same requests fails the same requests; `error_every` needs no seed at all. Every fault can be
+switched off again with `clear()`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ SERVER_ERRORS = (500, 502, 503, 504)
 class FaultSettings:
     error_rate: float = 0.0  # share of requests answered with `error_status`
     error_status: int = 503
+    error_every: int = 0  # every Nth request (counted from when this is set) is answered with `error_status`
+    retry_after: int = 0  # seconds of Retry-After sent with every injected 5xx (0: no header)
     burst: int = 0  # the next N requests get `burst_status`
     burst_status: int = 503
     latency_ms: int = 0  # added before every answer
@@ -28,7 +32,7 @@ class FaultSettings:
         for name in ("error_rate", "drop_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        for name in ("burst", "latency_ms", "drop_next"):
+        for name in ("burst", "latency_ms", "drop_next", "error_every", "retry_after"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         for name in ("error_status", "burst_status"):
@@ -47,6 +51,7 @@ class FaultAction:
     kind: str  # "none" | "error" | "drop"
     status: int = 0
     delay: float = 0.0
+    retry_after: int = 0
 
 
 class Faults:
@@ -55,6 +60,8 @@ class Faults:
         self._storm = storm
         self._settings = FaultSettings()
         self._lock = threading.Lock()
+        self._counted = 0  # requests seen since error_every was set
+        self.injected = 0  # faults handed out (errors and drops), for tests that must see some happen
 
     @property
     def settings(self) -> FaultSettings:
@@ -73,6 +80,8 @@ class Faults:
             updated = replace(base, **changes)
             updated.validate()
             self._settings = updated
+            if "error_every" in changes:
+                self._counted = 0
             return updated
 
     def storm(self) -> FaultSettings:
@@ -81,23 +90,36 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._settings = FaultSettings()
+            self._counted = 0
+            self.injected = 0
 
     def decide(self) -> FaultAction:
         """The fault for the next request; counts down bursts."""
         with self._lock:
-            s = self._settings
-            delay = s.latency_ms / 1000
-            if s.drop_next:
-                self._settings = replace(s, drop_next=s.drop_next - 1)
-                return FaultAction("drop", delay=delay)
-            if s.burst:
-                self._settings = replace(s, burst=s.burst - 1)
-                return FaultAction("error", s.burst_status, delay)
-            if s.drop_rate and self._rng.random() < s.drop_rate:
-                return FaultAction("drop", delay=delay)
-            if s.error_rate and self._rng.random() < s.error_rate:
-                return FaultAction("error", s.error_status, delay)
-            return FaultAction("none", delay=delay)
+            action = self._decide()
+            if action.kind != "none":
+                self.injected += 1
+            return action
+
+    def _decide(self) -> FaultAction:
+        """Called with the lock held."""
+        s = self._settings
+        delay = s.latency_ms / 1000
+        if s.drop_next:
+            self._settings = replace(s, drop_next=s.drop_next - 1)
+            return FaultAction("drop", delay=delay)
+        if s.burst:
+            self._settings = replace(s, burst=s.burst - 1)
+            return FaultAction("error", s.burst_status, delay, s.retry_after)
+        if s.error_every:
+            self._counted += 1
+            if self._counted % s.error_every == 0:
+                return FaultAction("error", s.error_status, delay, s.retry_after)
+        if s.drop_rate and self._rng.random() < s.drop_rate:
+            return FaultAction("drop", delay=delay)
+        if s.error_rate and self._rng.random() < s.error_rate:
+            return FaultAction("error", s.error_status, delay, s.retry_after)
+        return FaultAction("none", delay=delay)
 
     def snapshot(self) -> dict[str, Any]:
         return {**asdict(self._settings), "active": self._settings.active}

@@ -93,3 +93,17 @@ class XUserNotFound(XError):
 
 class XUnavailable(XError):
     """5xx, timeout, dropped connection, a body we cannot parse: transient, so the SQS record fails and retries."""
+
+
+class XTransient(XUnavailable):
+    """A 502, 503 or 504, or a connection that failed, dropped or timed out: worth asking again within the
+    invocation (shared/x_retry.py) before SQS retries the message. `retry_after`: X's Retry-After, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class XRejected(XError):
+    """A 400: X says the request itself is wrong (a parameter it does not accept). Asking again cannot help, so
+    the subscriber shows it and the message is done; the text is X's own, which names the parameter."""

@@ -41,7 +41,8 @@ class SubscriberStatus(StrEnum):
     USAGE_CAPPED = "usage_capped"  # the app's post-read budget (ours or X's) is spent for now
     FORBIDDEN = "forbidden"  # X will not give these likes with the configured credentials
     NOT_FOUND = "not_found"  # X knows no such user
-    ERROR = "error"  # the last sync failed; SQS retries it
+    REJECTED = "rejected"  # X answered 400: the request itself is wrong, so asking again cannot help; once a day
+    ERROR = "error"  # the last sync failed; SQS retries it (at retry_at)
     DELETING = "deleting"  # unsubscribed; its likes are being removed
 
 
@@ -219,6 +220,7 @@ class SyncEnd:
     at: datetime
     next_sync_at: datetime
     last_error: str | None = None
+    retry_at: datetime | None = None  # a failed sync: when SQS delivers its message again
 
 
 @dataclass
@@ -231,13 +233,24 @@ class Subscriber:
     x_user_id: str | None = None
     walk: Walk | None = None
     history_complete: bool = False  # reached the end of what X's API returns at least once
+    # When the fetcher may enqueue the next sync. Also its lease: while a message is in flight (or waiting in
+    # SQS to be retried) it lies beyond that message's run, so the fetcher never enqueues a second one.
     next_sync_at: datetime | None = None
+    # Set only while a failed sync waits for SQS to deliver its message again: the truth about the next attempt.
+    retry_at: datetime | None = None
     last_sync_at: datetime | None = None
     last_error: str | None = None
     sync_count: int = 0
     posts_read: int = 0  # posts X billed us for, for this subscriber, all time
     x_requests: int = 0
     version: int = 0  # bumped by every write, for optimistic concurrency
+
+    def next_attempt_at(self, now: datetime) -> datetime | None:
+        """When X is next asked: SQS's retry of a failed sync while it lies ahead, else the schedule's next sync
+        (an overdue retry may have gone to the DLQ with its message; the schedule takes over at next_sync_at)."""
+        if self.retry_at is not None and self.retry_at > now:
+            return self.retry_at
+        return self.next_sync_at
 
     def public_json(self) -> dict[str, Any]:
         """What the api shows about a subscription: no ids or cursors a visitor has no use for."""
@@ -249,6 +262,7 @@ class Subscriber:
             "created_at": _iso(self.created_at),
             "last_sync_at": _iso(self.last_sync_at),
             "next_sync_at": _iso(self.next_sync_at),
+            "retry_at": _iso(self.retry_at),
             "last_error": self.last_error,
         }
 

@@ -9,6 +9,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.sync_queue import FIRST_REDELIVERY, MAX_REDELIVERY
+
 DEFAULT_X_API_BASE_URL = "https://api.x.com"
 
 
@@ -29,6 +31,10 @@ class Settings:
     lease_seconds: int = 3600
     pick_count_cache_seconds: float = 5.0
     aws_endpoint_url: str | None = None  # set by the offline stack (moto); unset on AWS
+    # A failed fetch-queue message comes back after first x 2^(receives-1) s, at most max (the worker; the
+    # offline stack's --accelerate shortens both, as it shortens the queue's own visibility timeout).
+    redelivery_first_seconds: int = FIRST_REDELIVERY
+    redelivery_max_seconds: int = MAX_REDELIVERY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +53,8 @@ class Settings:
             lease_seconds=_int(env, "SYNC_LEASE_SECONDS", 3600, minimum=60),
             pick_count_cache_seconds=float(_int(env, "PICK_COUNT_CACHE_SECONDS", 5, minimum=0)),
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            redelivery_first_seconds=_int(env, "SQS_REDELIVERY_FIRST_SECONDS", FIRST_REDELIVERY, minimum=0),
+            redelivery_max_seconds=_int(env, "SQS_REDELIVERY_MAX_SECONDS", MAX_REDELIVERY, minimum=0),
         )
 
 

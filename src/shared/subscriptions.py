@@ -15,7 +15,12 @@ from shared.sync_queue import SyncQueue, SyncRequest
 log = logging.getLogger(__name__)
 
 # A subscriber in one of these is re-armed when someone subscribes it again ("try again").
-RETRYABLE = {SubscriberStatus.FORBIDDEN, SubscriberStatus.NOT_FOUND, SubscriberStatus.ERROR}
+RETRYABLE = {
+    SubscriberStatus.FORBIDDEN,
+    SubscriberStatus.NOT_FOUND,
+    SubscriberStatus.REJECTED,
+    SubscriberStatus.ERROR,
+}
 
 
 class SubscriptionStore(LeaseStore, Protocol):

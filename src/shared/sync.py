@@ -23,10 +23,12 @@ from shared.errors import (
     XForbidden,
     XInvalidCursor,
     XRateLimited,
+    XRejected,
     XUsageCapped,
     XUserNotFound,
 )
 from shared.models import LikesPage, PageRecord, Post, Subscriber, SubscriberStatus, SyncEnd, SyncOutcome, Walk, XUser
+from shared.redact import redact
 from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,9 @@ class SyncPolicy:
     backfill_page: int = MAX_PAGE
     max_pages: int = 40  # per sync; the rest waits for the next one (the walk is saved)
     min_seconds_left: float = 10.0  # stop paging when the invocation has less than this left
-    refused_retry: timedelta = timedelta(hours=24)  # X refused (403/404): try again once a day, not in a loop
+    refused_retry: timedelta = timedelta(hours=24)  # X refused (400/403/404): try again once a day, not in a loop
+    # A failed sync's message comes back after this (the worker sets it from the receive count, and tells SQS).
+    retry_in: timedelta = timedelta(seconds=30)
     lock_for: timedelta = timedelta(minutes=15)
     conflict_retries: int = 2
 
@@ -128,14 +132,24 @@ def sync_subscriber(
             user: XUser = ports.x.user_by_username(sub.username)
             sub = ports.subscribers.set_x_user(sub, user.id, user.username)
         _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
-    except (XDeferred, XForbidden, XUserNotFound) as exc:
+    except (XDeferred, XForbidden, XUserNotFound, XRejected) as exc:
         status, retry_at, message = _refusal(exc, clock.now(), policy)
         return _finish(ports, username, status, retry_at, message, progress)
     except Exception as exc:
-        # Transient (X 5xx, a timeout, DynamoDB): record it, release the lock and let SQS retry the message.
-        # The lease keeps the fetcher from enqueueing a second copy while this one waits to be retried.
+        # Transient (X 5xx, a timeout, DynamoDB): record it, release the lock and let SQS retry the message at
+        # retry_at. next_sync_at, the fetcher's lease, lies a lease beyond that retry, so the fetcher never
+        # enqueues a second copy while this one waits; should the DLQ take the message, the fetcher takes over.
+        retry_at = clock.now() + policy.retry_in
         try:
-            _finish(ports, username, SubscriberStatus.ERROR, clock.now() + policy.lease, _describe(exc), progress)
+            _finish(
+                ports,
+                username,
+                SubscriberStatus.ERROR,
+                retry_at + policy.lease,
+                _describe(exc),
+                progress,
+                retry_at=retry_at,
+            )
         except Exception:
             log.exception("could not record the failed sync", extra={"username": username})
         raise
@@ -157,6 +171,9 @@ def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[Subscri
     if isinstance(exc, XForbidden):
         message = f"X will not give these likes with the configured credentials: {exc}"
         return SubscriberStatus.FORBIDDEN, now + policy.refused_retry, message
+    if isinstance(exc, XRejected):
+        # Not retried by SQS: the same request would get the same 400. Once a day, or when re-subscribed.
+        return SubscriberStatus.REJECTED, now + policy.refused_retry, str(exc)
     return SubscriberStatus.NOT_FOUND, now + policy.refused_retry, str(exc)
 
 
@@ -263,8 +280,13 @@ def _finish(
     next_sync_at: datetime,
     error: str | None,
     p: _Progress,
+    *,
+    retry_at: datetime | None = None,
 ) -> SyncOutcome:
-    sub = ports.subscribers.finish_sync(username, SyncEnd(status, ports.clock.now(), next_sync_at, error))
+    # The one way out of a sync: whatever X or an exception said is stored and logged without its secrets.
+    error = redact(error)[:MAX_ERROR] if error else None
+    end = SyncEnd(status, ports.clock.now(), next_sync_at, error, retry_at)
+    sub = ports.subscribers.finish_sync(username, end)
     outcome = SyncOutcome(
         username=username,
         status=status,
@@ -284,6 +306,7 @@ def _finish(
             "pages": p.pages,
             "posts_read": p.posts_read,
             "next_sync_at": next_sync_at.isoformat(),
+            "retry_at": retry_at.isoformat() if retry_at else None,
             "error": error,
         },
     )
@@ -291,8 +314,9 @@ def _finish(
 
 
 _DEFERRED = {SubscriberStatus.RATE_LIMITED, SubscriberStatus.USAGE_CAPPED}
+MAX_ERROR = 500  # characters of last_error: X's detail and a few parameter messages fit
 
 
 def _describe(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"[:300]
+    return f"{type(exc).__name__}: {text}"

@@ -18,6 +18,15 @@ from shared.models import normalize_username
 log = logging.getLogger(__name__)
 SQS_BATCH = 10
 ACTIONS = ("sync", "purge")
+# A failed message comes back after 30 s, then 60, 120, 240, 480 (the 5th receive is the last before the DLQ):
+# a blip costs half a minute, an outage of X about 15 minutes of attempts, instead of 720 s per attempt.
+FIRST_REDELIVERY = 30  # seconds
+MAX_REDELIVERY = 900  # X's rate-limit window; far below SQS's own ceiling of 12 hours
+
+
+def redelivery_delay(receives: int, *, first: int = FIRST_REDELIVERY, longest: int = MAX_REDELIVERY) -> int:
+    """Seconds until a message that failed on its `receives`-th delivery is delivered again."""
+    return min(longest, first << min(max(0, receives - 1), 16))
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,12 @@ class SqsSyncQueue:
                 )
                 failed.append(chunk[int(failure["Id"])])
         return failed
+
+    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
+        """Have a received message come back in `seconds` (ChangeMessageVisibility), not the queue's timeout."""
+        self.client().change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
 
     def client(self) -> Any:
         if self._client is None:

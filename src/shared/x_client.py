@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -25,6 +26,8 @@ from shared.errors import (
     XForbidden,
     XInvalidCursor,
     XRateLimited,
+    XRejected,
+    XTransient,
     XUnavailable,
     XUsageCapped,
     XUserNotFound,
@@ -35,6 +38,11 @@ from shared.x_api import MAX_PAGE, MIN_PAGE
 TWEEPY_HOST = "https://api.twitter.com"
 USAGE_CAPPED = "https://api.twitter.com/2/problems/usage-capped"
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
+# The answers of a proxy or an overloaded X in front of a request that never ran: ask again (shared/x_retry.py).
+# A 500 is X failing on this very request, and may fail the same way again: it goes back to SQS at once.
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+# No answer at all: the connection was refused, dropped, or timed out. A GET is safe to send again.
+NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 TWEET_FIELDS = ["created_at", "author_id", "lang", "entities", "attachments", "note_tweet"]
 EXPANSIONS = ["author_id", "attachments.media_keys"]
@@ -80,6 +88,8 @@ class _BaseUrlAdapter(HTTPAdapter):
     """Sends tweepy's api.twitter.com requests to the configured base URL, signed for that URL."""
 
     def __init__(self, base_url: str, oauth1: OAuth1 | None, timeout: float) -> None:
+        # Never a transport-level retry: it would replay the same signed request, and an OAuth 1.0a nonce works
+        # once. Retries go through the X port again (shared/x_retry.py), so each attempt is signed afresh.
         super().__init__(max_retries=0)
         self._base_url = base_url.rstrip("/")
         self._oauth1 = oauth1
@@ -159,14 +169,16 @@ class XClient:
                 raise XUserNotFound(_exc_detail(exc) or "X knows no such user") from None
             raise XForbidden(_exc_detail(exc) or "X has no likes for this user") from None
         except tweepy.BadRequest as exc:
-            detail = _exc_detail(exc) or "X rejected the request"
             if cursor and "pagination_token" in _invalid_parameters(exc):
-                raise XInvalidCursor(detail) from None
-            raise XUnavailable(f"X answered 400: {detail}") from None
-        except tweepy.TwitterServerError as exc:
-            raise XUnavailable(f"X answered {exc.response.status_code}") from None
+                raise XInvalidCursor(_exc_detail(exc) or "X refused the pagination token") from None
+            raise XRejected(f"X answered 400: {_rejection(exc)}") from None
         except tweepy.HTTPException as exc:
-            raise XUnavailable(f"X answered {exc.response.status_code}") from None
+            status = exc.response.status_code
+            if status in TRANSIENT_STATUSES:
+                raise XTransient(f"X answered {status}", retry_after=retry_after(exc.response.headers)) from None
+            raise XUnavailable(f"X answered {status}") from None
+        except NO_ANSWER as exc:
+            raise XTransient(f"X did not answer: {type(exc).__name__}") from None
         except requests.RequestException as exc:
             raise XUnavailable(f"X did not answer: {type(exc).__name__}") from None
         return response
@@ -185,6 +197,24 @@ def rate_limit(headers: Mapping[str, str]) -> RateLimit:
         remaining=number("x-rate-limit-remaining"),
         reset_at=None if reset is None else datetime.fromtimestamp(reset, UTC),
     )
+
+
+def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """X's Retry-After in seconds from `now` (it may send seconds or an HTTP date); None if absent or unreadable."""
+    raw = (headers.get("retry-after") or "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def parse_likes_page(body: Mapping[str, Any], rate: RateLimit) -> LikesPage:
@@ -298,6 +328,23 @@ def _invalid_parameters(exc: tweepy.HTTPException) -> set[str]:
         if isinstance(error, dict) and isinstance(error.get("parameters"), dict):
             names.update(error["parameters"])
     return names
+
+
+def _rejection(exc: tweepy.HTTPException) -> str:
+    """What a 400 says: X's `detail` and every `errors[].message`, the part that names the rejected parameter."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return "X rejected the request"
+    if not isinstance(body, dict):
+        return "X rejected the request"
+    messages: list[str] = []
+    for error in body.get("errors") or []:
+        text = str(error.get("message") or error.get("detail") or "") if isinstance(error, dict) else ""
+        if text and text not in messages:
+            messages.append(text)
+    detail = str(body.get("detail") or body.get("title") or "X rejected the request").rstrip(".")
+    return f"{detail}: {'; '.join(messages)}" if messages else detail
 
 
 def _exc_detail(exc: tweepy.HTTPException) -> str:

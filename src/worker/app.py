@@ -1,11 +1,14 @@
 """The SQS worker: each message names one subscriber to sync (or purge); failures go back to the queue alone.
 
 Powertools' BatchProcessor reports exactly the failed messageIds (ReportBatchItemFailures), so one bad record
-never sends its batch-mates back. X's 429s and refusals are not failures: they become subscriber statuses.
+never sends its batch-mates back. X's 429s, refusals and 400s are not failures: they become subscriber
+statuses. X's passing failures are retried within the invocation (shared/x_retry.py); a record that fails
+anyway comes back after a delay that grows with its receive count, not after the queue's 720 s.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from functools import cache
@@ -26,8 +29,9 @@ from shared.purge import purge_subscriber
 from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
-from shared.sync_queue import parse_request
+from shared.sync_queue import parse_request, redelivery_delay
 from shared.x_client import XClient, XCredentials
+from shared.x_retry import RetryingX, RetryPolicy
 
 logger, metrics = observability("worker")
 tracer = Tracer(service="worker")
@@ -35,6 +39,7 @@ tracer = Tracer(service="worker")
 # Lambda retries the same messages either way, and the log shows one failure per record, not a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
+X_RETRY = RetryPolicy()
 
 
 @cache
@@ -46,6 +51,18 @@ def sync_policy(settings: Settings) -> SyncPolicy:
     return SyncPolicy(
         interval=timedelta(minutes=settings.sync_interval_minutes), lease=timedelta(seconds=settings.lease_seconds)
     )
+
+
+# The X port of the invocation running now, shared by its records (see RetryingX: an outage found by one record
+# spares the others its retries). Keyed by request id; holds one entry, never a past invocation's.
+_invocation_x: dict[str, RetryingX] = {}
+
+
+def invocation_x(settings: Settings, request_id: str, seconds_left: Callable[[], float]) -> RetryingX:
+    if request_id not in _invocation_x:
+        _invocation_x.clear()
+        _invocation_x[request_id] = RetryingX(x_client(settings), X_RETRY, seconds_left=seconds_left)
+    return _invocation_x[request_id]
 
 
 @cache
@@ -61,6 +78,14 @@ def x_client(settings: Settings) -> XClient:
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    try:
+        _handle(record, lambda_context)
+    except Exception:
+        _redeliver_later(record)
+        raise
+
+
+def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
         request = parse_request(record.body)
     except MalformedMessage as exc:
@@ -82,16 +107,40 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         ports = SyncPorts(
             subscribers=rt.subscribers,
             likes=rt.likes,
-            x=x_client(rt.settings),
+            x=invocation_x(rt.settings, lambda_context.aws_request_id, seconds_left),
             budget=ReadBudget(rt.app_state, rt.clock, rt.settings.daily_read_budget),
             clock=rt.clock,
         )
         # Locked for as long as this invocation can live: a crash frees the subscriber by the next retry.
-        policy = replace(sync_policy(rt.settings), lock_for=timedelta(seconds=seconds_left() + 30))
+        policy = replace(
+            sync_policy(rt.settings),
+            lock_for=timedelta(seconds=seconds_left() + 30),
+            retry_in=timedelta(seconds=_redelivery(record)),
+        )
         outcome = sync_subscriber(request.username, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
     finally:
         logger.remove_keys(["username", "message_id"])
+
+
+def _redelivery(record: SQSRecord) -> int:
+    """Seconds until this record, should it fail now, is delivered again: grows with its receive count."""
+    s = runtime().settings
+    return redelivery_delay(_receives(record), first=s.redelivery_first_seconds, longest=s.redelivery_max_seconds)
+
+
+def _redeliver_later(record: SQSRecord) -> None:
+    """Bring a failed record back after its redelivery delay; Lambda's poller leaves its visibility as set here."""
+    try:
+        delay = _redelivery(record)
+        runtime().queue.delay_redelivery(record.receipt_handle, delay)
+    except Exception:
+        logger.exception(
+            "could not shorten the failed message's wait; it returns after the queue's visibility timeout",
+            extra={"message_id": record.message_id},
+        )
+        return
+    logger.info("failed message returns later", extra={"message_id": record.message_id, "delay_seconds": delay})
 
 
 def _count(outcome: SyncOutcome) -> None:
@@ -102,6 +151,9 @@ def _count(outcome: SyncOutcome) -> None:
         metrics.add_metric(name="SyncsDeferred", unit=MetricUnit.Count, value=1)
     if outcome.status in {SubscriberStatus.FORBIDDEN, SubscriberStatus.NOT_FOUND}:
         metrics.add_metric(name="SyncsRefused", unit=MetricUnit.Count, value=1)
+    if outcome.status is SubscriberStatus.REJECTED:
+        # A 400 is our request's fault (a parameter X no longer takes): one is a bug to fix, so it has an alarm.
+        metrics.add_metric(name="SyncsRejected", unit=MetricUnit.Count, value=1)
 
 
 def _receives(record: SQSRecord) -> int:

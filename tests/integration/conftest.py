@@ -14,6 +14,7 @@ from shared.store import Stores
 from shared.store.items import Table, bind
 from tests.support.aws import moto_server, provision_stack
 from tests.support.cold_start import cold_start
+from tests.support.fake_x import ManualClock
 
 _names = itertools.count()
 _stacks = itertools.count()
@@ -86,6 +87,12 @@ def store(stack: StackResources, aws_endpoint: str) -> Stores:
 def table(stack: StackResources, aws_endpoint: str) -> Table:
     """The table's item types, for a test that wraps one store (to crash it at a chosen moment)."""
     return bind(stack.table_name, REGION, aws_endpoint)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The sync's clock, at 2026-11-28T12:00Z until a test moves it."""
+    return ManualClock()
 
 
 @pytest.fixture

@@ -125,3 +125,61 @@ def test_only_the_worker_may_read_the_x_credentials(resources: dict[str, Any]) -
         if any(action.startswith(("ssm:", "secretsmanager:", "kms:")) for action in actions_of(statement))
     }
     assert readers == {"WorkerFunction"}
+
+
+def statements_of(resources: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in role_of(resources, function)["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_every_queue_and_topic_policy_grants_exactly_the_documented_rows(resources: dict[str, Any]) -> None:
+    actual = set()
+    for resource in resources.values():
+        if resource["Type"] not in {"AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"}:
+            continue
+        props = resource["Properties"]
+        attached = {readable(target) for target in props.get("Queues", props.get("Topics", []))}
+        for statement in props["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert readable(statement["Resource"]) in attached, "a policy grants only on the queue it is attached to"
+            # A service principal without a source condition would let any rule or API in the account send.
+            condition = statement["Condition"]
+            assert list(condition) == ["ArnEquals"]
+            assert list(condition["ArnEquals"]) == ["aws:SourceArn"]
+            source = readable(condition["ArnEquals"]["aws:SourceArn"])
+            principal = statement["Principal"]["Service"]
+            actual.add((readable(statement["Resource"]), principal, ", ".join(actions_of(statement)), source))
+    assert actual == doc_table("### Queue and topic policies")
+
+
+def test_each_rule_target_dead_letter_queue_may_be_written_by_that_rule_alone(resources: dict[str, Any]) -> None:
+    documented = doc_table("### Queue and topic policies")
+    dead_letter_targets = [
+        (logical_id, readable(target["DeadLetterConfig"]["Arn"]))
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Events::Rule"
+        for target in resource["Properties"]["Targets"]
+        if "DeadLetterConfig" in target
+    ]
+    assert dead_letter_targets == [("FetcherFunctionSchedule", "FetcherScheduleDeadLetterQueue")]
+    for rule, queue in dead_letter_targets:
+        writers = {row for row in documented if row[0] == queue}
+        assert writers == {(queue, "events.amazonaws.com", "sqs:SendMessage", rule)}
+
+
+def test_each_on_failure_destination_is_sent_to_by_its_own_functions_role_only(resources: dict[str, Any]) -> None:
+    configs = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert len(configs) == 1
+    for config in configs:
+        function = readable(config["FunctionName"])
+        destination = readable(config["DestinationConfig"]["OnFailure"]["Destination"])
+        senders = {
+            sender
+            for sender in FUNCTIONS
+            for statement in statements_of(resources, sender)
+            if "sqs:SendMessage" in actions_of(statement) and readable(statement["Resource"]) == destination
+        }
+        assert (function, destination, senders) == ("FetcherFunction", "FetcherFailureQueue", {"FetcherFunction"})

@@ -68,11 +68,6 @@ def assert_exactly(store: Stores, username: str, posts: Sequence[Post]) -> None:
     assert sub.like_count == len(posts)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
 def fake_x(username: str, likes: int) -> FakeX:
     x = FakeX([make_post(n) for n in range(likes)])
     x.user = type(x.user)(id="1001", username=username, name=username)

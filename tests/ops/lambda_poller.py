@@ -6,8 +6,10 @@ messages the handler did not report as failed, and leave the failed ones in the 
 (Powertools does when every record of a batch fails) fails the whole batch, as on Lambda. moto moves a
 message to the DLQ inside the receive after maxReceiveCount.
 
-One shortcut: messages are received with VisibilityTimeout=0, so a failed message is visible again at once
-instead of after the queue's 720 s (the receive count, which is what the redrive policy counts, is the same).
+One shortcut: time does not pass. Messages are received with VisibilityTimeout=0, and a failed message's
+visibility, which the worker sets to its redelivery delay (30 s and more), is set back to 0, so it is visible
+again at once (the receive count, which is what the redrive policy counts, is the same). Lambda's own poller
+leaves the worker's delay in place (local/stack/poller.py does too).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class WorkerPoller:
         for message in messages:
             if message["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            else:  # the redelivery delay, skipped
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
         return len(messages)
 
     def drain(self, max_polls: int = 100) -> int:

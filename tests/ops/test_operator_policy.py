@@ -34,6 +34,8 @@ BATCH_ACTIONS = {
     "SendMessageBatch": "SendMessage",
     "DeleteMessageBatch": "DeleteMessage",
 }
+# The IAM service prefix of a SigV4 signing name, where they differ.
+SIGNING_NAMES = {"monitoring": "cloudwatch"}
 AWS_ONLY = {"sqs:StartMessageMoveTask", "sqs:CancelMessageMoveTask", "cloudwatch:GetMetricStatistics"}
 
 
@@ -43,11 +45,13 @@ class Call:
     resource: str  # the ARN IAM would check
 
 
-def describe(headers: dict[str, str], body: bytes) -> Call:
-    """The IAM action and resource of one signed request (JSON protocols and CloudFormation's query one)."""
+def describe(headers: dict[str, str], body: bytes) -> list[Call]:
+    """The IAM action and resource(s) of one signed request (JSON protocols and CloudFormation's query one).
+
+    A DescribeAlarms naming several alarms is one call per alarm: IAM checks each named alarm."""
     service = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
     assert service, "every request is signed"
-    name = service.group(1)
+    name = SIGNING_NAMES.get(service.group(1), service.group(1))
     target = headers.get("X-Amz-Target", "")
     if target:
         operation = target.rsplit(".", 1)[-1]
@@ -69,9 +73,11 @@ def describe(headers: dict[str, str], body: bytes) -> Call:
         )
     elif name == "cloudformation":
         resource = arn + f"stack/{params['StackName']}/id"
+    elif name == "cloudwatch" and operation == "DescribeAlarms":
+        return [Call(f"{name}:{operation}", arn + f"alarm:{alarm}") for alarm in params["AlarmNames"]]
     else:
         resource = "*"
-    return Call(f"{name}:{operation}", resource)
+    return [Call(f"{name}:{operation}", resource)]
 
 
 def documented_policy() -> dict[str, Any]:
@@ -132,7 +138,7 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
         assert main(["--endpoint-url", url, *command]) == 0, capsys.readouterr().err
 
     # Then the documented policy allows every request made, on its exact resource
-    calls = [describe(request.headers, request.body) for request in proxy.requests[setting_up:]]
+    calls = [call for request in proxy.requests[setting_up:] for call in describe(request.headers, request.body)]
     policy = documented_policy()
     refused = sorted({f"{c.action} on {c.resource}" for c in calls if not allowed(policy, c)})
     assert refused == []

@@ -13,11 +13,14 @@ from botocore.stub import Stubber
 from local.provision import StackResources
 from ops.connect import Aws
 from ops.queues import QueueDepth
+from ops.render import iso
 from ops.status import oldest_age
 from shared.models import SubscriberStatus, SyncEnd
 from shared.store import Stores
 from tests.ops.conftest import Cli, Pipeline
 from tests.ops.test_redrive_move_task import STACK
+
+RETRY_IN = timedelta(minutes=10)
 
 
 def seed(store: Stores, sqs: Any, stack: StackResources) -> datetime:
@@ -26,9 +29,11 @@ def seed(store: Stores, sqs: Any, stack: StackResources) -> datetime:
     now = datetime.now(UTC)
     for name in ("demo", "ada_writes", "pixel_pablo"):
         store.subscribers.create_subscriber(name, name, now, now)
-    store.subscribers.finish_sync(
-        "ada_writes", SyncEnd(SubscriberStatus.ERROR, now, now + timedelta(hours=1), "XUnavailable: X answered 503")
+    # As the worker records a failure: SQS retries at retry_at; next_sync_at, the fetcher's lease, lies beyond.
+    failed = SyncEnd(
+        SubscriberStatus.ERROR, now, now + timedelta(minutes=70), "XUnavailable: X answered 503", now + RETRY_IN
     )
+    store.subscribers.finish_sync("ada_writes", failed)
     store.subscribers.finish_sync("demo", SyncEnd(SubscriberStatus.READY, now, now + timedelta(hours=1), None))
     store.app_state.record_fetcher_run(now - timedelta(minutes=3), {"due": 2, "leased": 2, "sent": 2, "failed": 0})
     store.app_state.add_usage(now, posts_read=120, x_requests=4)
@@ -75,7 +80,9 @@ def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any,
     assert set(data) == {
         "stack",
         "checked_at",
+        "alarms",
         "fetch_queue",
+        "fetcher_failures",
         "dead_letter_queue",
         "subscribers",
         "fetcher",
@@ -108,6 +115,7 @@ def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any,
             "status": "error",
             "last_error": "XUnavailable: X answered 503",
             "last_sync_at": data["recent_errors"][0]["last_sync_at"],
+            "next_attempt_at": iso(seeded_at + RETRY_IN),  # the retry, not the lease
         }
     ]
 

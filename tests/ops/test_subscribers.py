@@ -56,6 +56,7 @@ def test_list_shows_every_subscriber_in_a_table_and_in_json(cli: Cli, store: Sto
         "created_at",
         "last_sync_at",
         "next_sync_at",
+        "retry_at",
         "last_error",
         "sync_count",
         "posts_read",

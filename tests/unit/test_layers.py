@@ -10,7 +10,16 @@ import sys
 
 import pytest
 
-DOMAIN = ["shared.sync", "shared.budget", "shared.enqueue", "shared.subscriptions", "shared.pick", "shared.purge"]
+DOMAIN = [
+    "shared.sync",
+    "shared.budget",
+    "shared.enqueue",
+    "shared.subscriptions",
+    "shared.pick",
+    "shared.purge",
+    "shared.x_retry",
+    "shared.redact",
+]
 ADAPTERS = {"pynamodb", "tweepy", "requests", "botocore", "boto3", "aws_lambda_powertools"}
 LAMBDA_RUNTIME = {"aws_lambda_powertools", "tweepy", "aws_xray_sdk", "worker", "api", "fetcher"}
 

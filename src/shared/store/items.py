@@ -82,6 +82,7 @@ class ProfileItem(Model):
     history_complete = BooleanAttribute(default=False)
     due_pk = UnicodeAttribute(null=True)
     next_sync_at = NumberAttribute(null=True)  # epoch seconds; the DueIndex range key
+    retry_at = NumberAttribute(null=True)  # epoch seconds; a failed sync's message comes back then
     last_sync_at = UTCDateTimeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
     sync_count = NumberAttribute(default=0)
@@ -189,6 +190,7 @@ def to_subscriber(item: ProfileItem) -> Subscriber:
         walk=walk,
         history_complete=bool(item.history_complete),
         next_sync_at=from_epoch(item.next_sync_at),
+        retry_at=from_epoch(item.retry_at),
         last_sync_at=item.last_sync_at,
         last_error=item.last_error,
         sync_count=int(item.sync_count or 0),

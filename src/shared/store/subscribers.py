@@ -76,17 +76,29 @@ class SubscriberStore:
             yield to_subscriber(item)
 
     def lease(self, username: str, seen_next_sync_at: datetime | None, until: datetime) -> bool:
-        """Move next_sync_at to `until` if nobody moved it since we looked: one enqueue per due subscriber."""
+        """Move next_sync_at to `until` if nobody moved it since we looked: one enqueue per due subscriber.
+
+        A pending retry is forgotten: the message that failed is gone (the DLQ took it), a new one is sent."""
         condition = _LIVE
         if seen_next_sync_at is not None:
             condition &= ProfileItem.next_sync_at == epoch(seen_next_sync_at)
-        actions = [ProfileItem.next_sync_at.set(epoch(until)), ProfileItem.version.add(1)]
+        actions = [
+            ProfileItem.next_sync_at.set(epoch(until)),
+            ProfileItem.retry_at.remove(),
+            ProfileItem.version.add(1),
+        ]
         return self._update_if(username, actions, condition) is not None
 
     def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None:
-        """Take the subscriber's sync lock; None if another sync holds it or the subscriber is gone."""
+        """Take the subscriber's sync lock; None if another sync holds it or the subscriber is gone.
+
+        A pending retry is under way from here on, so it is no longer announced."""
         free = ProfileItem.lock_until.does_not_exist() | (ProfileItem.lock_until < epoch(now))
-        actions = [ProfileItem.lock_until.set(epoch(now + hold_for)), ProfileItem.version.add(1)]
+        actions = [
+            ProfileItem.lock_until.set(epoch(now + hold_for)),
+            ProfileItem.retry_at.remove(),
+            ProfileItem.version.add(1),
+        ]
         return self._update_if(username, actions, _LIVE & free)
 
     def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber:
@@ -110,6 +122,7 @@ class SubscriberStore:
             ProfileItem.lock_until.remove(),
             ProfileItem.version.add(1),
             ProfileItem.last_error.set(end.last_error) if end.last_error else ProfileItem.last_error.remove(),
+            ProfileItem.retry_at.set(epoch(end.retry_at)) if end.retry_at else ProfileItem.retry_at.remove(),
         ]
         return self._update_if(username, actions, _LIVE)
 
@@ -119,6 +132,7 @@ class SubscriberStore:
             ProfileItem.status.set(SubscriberStatus.PENDING.value),
             ProfileItem.next_sync_at.set(epoch(lease_until)),
             ProfileItem.last_error.remove(),
+            ProfileItem.retry_at.remove(),
             ProfileItem.version.add(1),
         ]
         return self._update_if(sub.username, actions, ProfileItem.version == sub.version)

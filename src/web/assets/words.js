@@ -19,6 +19,14 @@ export function clockTime(iso, now = new Date()) {
 }
 
 /**
+ * When X is next asked: a failed sync's retry while it lies ahead, else the schedule's next sync (an overdue
+ * retry may have gone to the dead-letter queue; the schedule takes over then).
+ */
+function nextAttempt(sub, now) {
+  return sub.retry_at && new Date(sub.retry_at) > now ? sub.retry_at : sub.next_sync_at;
+}
+
+/**
  * {title, detail, busy, poll, retry}: busy shows a spinner, poll keeps refreshing the status, retry offers
  * "Try again" (subscribing again re-arms a sync that X refused or that failed).
  */
@@ -58,13 +66,23 @@ export function describe(sub, now = new Date()) {
       };
     case "not_found":
       return { title: `X has no user ${name}`, detail: "Check the spelling and try again.", poll: false, retry: true };
-    case "error":
+    case "rejected":
+      // X answered 400: how we asked is wrong, not the account. Asking the same way again cannot help soon.
+      return {
+        title: "X turned down the way we asked for these likes",
+        detail: `That is a fault on our side, not ${name}'s. We'll try again ${at ? `at ${at}` : "later"}.`,
+        poll: false,
+        retry: true,
+      };
+    case "error": {
+      const again = clockTime(nextAttempt(sub, now), now);
       return {
         title: "The last sync failed",
-        detail: at ? `It will be tried again at ${at}.` : "It will be tried again.",
+        detail: again ? `It will be tried again at ${again}.` : "It will be tried again.",
         poll: true,
         retry: true,
       };
+    }
     case "deleting":
       return { title: `${name} is being unsubscribed`, detail: "Try again in a minute.", poll: false, retry: true };
     default:
