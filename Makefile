@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY ?= 0
 # `sam validate` wants a region even though it calls nothing; deploys use yours (`sam deploy --guided` asks).
 VALIDATE_REGION ?= us-east-1
 
-.PHONY: venv dev test lint format unit integration e2e bench lock validate build build-check deploy spec clean help
+.PHONY: venv dev test lint format unit integration e2e bench lock validate build build-check deploy spec clean help screenshots
 
 help:
 	@echo "make dev    - run the whole system offline on http://127.0.0.1:$${PORT:-3000} (ARGS='--help' for flags)"
@@ -26,6 +26,7 @@ help:
 	@echo "make build  - sam build: one package per function under .aws-sam/build (installs the pinned SAM CLI)"
 	@echo "make build-check - sam validate --lint, sam validate and sam build, as CI runs them"
 	@echo "make deploy - make build, then sam deploy --guided"
+	@echo "make screenshots - retake the README's screenshots (docs/screenshots/) on the offline stack"
 
 # The venv holds exactly the lock: every package at the version and hash in requirements-dev.txt (exported from
 # uv.lock by `make lock`). It is made anew whenever that file changes, so nothing the lock dropped lingers.
@@ -75,6 +76,11 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The README's screenshots: the page's tour of its states on the offline stack, in Chromium (Playwright).
+# The only target that writes docs/screenshots/; tests take the same tour into a temporary folder.
+screenshots: $(STAMP)
+	$(PY) -m scripts.screenshots
 
 # Re-derive the part of X's OpenAPI spec the tests use (needs ../shared/x-api-openapi.json or SPEC=path).
 spec: $(STAMP)

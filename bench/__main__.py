@@ -13,6 +13,8 @@ BENCHMARKS = {
     "page": "bench.page_click",
     "package": "bench.package_size",
     "fault_storm": "bench.fault_storm",
+    "stop": "bench.stop",
+    "xsim_latency": "bench.xsim_latency",
 }
 
 

@@ -9,6 +9,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -20,7 +21,7 @@ log = logging.getLogger("xsim")
 MAX_BODY = 1 << 20  # the API takes small forms and JSON; anything bigger is a mistake
 
 
-def _handler(app: XSimApp) -> type[BaseHTTPRequestHandler]:
+def _handler(app: XSimApp, sleep: Callable[[float], object]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # HTTP/1.1 keeps connections open, as X's edge does; every response says its Content-Length.
         protocol_version = "HTTP/1.1"
@@ -59,7 +60,7 @@ def _handler(app: XSimApp) -> type[BaseHTTPRequestHandler]:
             )
             response = app.handle(request)
             if response.delay:
-                time.sleep(response.delay)
+                sleep(response.delay)
             if response.drop:
                 self._drop()
                 return
@@ -102,8 +103,11 @@ class XSimServer(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, app: XSimApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__((host, port), _handler(app))
+    def __init__(
+        self, app: XSimApp, host: str = "127.0.0.1", port: int = 0, *, sleep: Callable[[float], object] = time.sleep
+    ) -> None:
+        # `sleep` waits out injected latency: a test passes its own to see the wait asked for, or to hold it.
+        super().__init__((host, port), _handler(app, sleep))
         self._thread: threading.Thread | None = None
 
     @property

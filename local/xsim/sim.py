@@ -45,19 +45,21 @@ class XSim:
         host: str = "127.0.0.1",
         port: int = 0,
         wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self.config = config or XSimConfig()
         self.clock: SimClock = clock or ScaledClock(1.0)
         self.app = XSimApp(self.config, self.clock, wall_clock=wall_clock)
         self._host = host
         self._port = port
+        self._sleep = sleep  # how the server waits out injected latency (faults: latency_ms)
         self._server: XSimServer | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> XSim:
         if self._server is None:
-            self._server = XSimServer(self.app, self._host, self._port)
+            self._server = XSimServer(self.app, self._host, self._port, sleep=self._sleep)
             self._server.start_background()
         return self
 

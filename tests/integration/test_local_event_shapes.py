@@ -9,7 +9,6 @@ import http.client
 import io
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from local.stack.poller import QueuePoller
 from local.stack.scheduler import scheduled_event
 from local.stack.spec import QueueMappingSpec
 from tests.support.events import EVENTS_DIR, load_event
+from tests.support.waiting import wait_until
 from tests.unit.test_local_template_reading import stack as read_template_stack
 
 API_SAMPLES = sorted(p.stem for p in EVENTS_DIR.glob("api-*.json"))
@@ -95,7 +95,6 @@ def test_the_gateway_builds_the_http_api_event_aws_sends(
     assert {k: event["headers"][k] for k in headers} == {k.lower(): v for k, v in headers.items()}
 
 
-@pytest.mark.usefixtures("drain")
 def test_the_poller_builds_the_sqs_event_lambda_sends(stack: StackResources, aws_endpoint: str) -> None:
     sample = load_event("worker-sync")
     sqs = client("sqs", aws_endpoint)
@@ -134,10 +133,7 @@ def test_the_poller_builds_the_sqs_event_lambda_sends(stack: StackResources, aws
     assert record_["body"] == sample["Records"][0]["body"]
     assert record_["eventSourceARN"] == arn
     assert record_["attributes"]["ApproximateReceiveCount"] == "1"
-    deadline = time.monotonic() + 5
-    while "deleted=1" not in log.getvalue():
-        assert time.monotonic() < deadline, log.getvalue()
-        time.sleep(0.05)
+    wait_until(lambda: "deleted=1" in log.getvalue(), "the poller deletes the message it handled")
 
 
 def test_the_schedule_builds_the_scheduled_event_eventbridge_sends() -> None:

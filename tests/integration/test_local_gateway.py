@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -171,10 +170,8 @@ def test_images_of_the_simulated_x_api_come_through_the_gateways_origin(serve: C
         state = simulator.state()
         demo = next(a for a in state["accounts"] if a["username"] == "demo")
         gateway = serve(ok({}), media_origin=simulator.base_url)
-        started = time.monotonic()
         status, headers, body = call(gateway, "GET", f"/x-media/profile_images/{demo['id']}/demo_normal.svg")
         assert status == 200, body
         assert headers["content-type"] == "image/svg+xml"
         assert body.startswith(b"<svg")
-        assert time.monotonic() - started < 2
         assert call(gateway, "GET", "/x-media/profile_images/0/nobody_normal.svg")[0] == 404

@@ -14,6 +14,8 @@ import pytest
 
 from local.stack.functions import FunctionPool, Invocation, lambda_environment
 from local.stack.spec import FunctionSpec
+from tests.support.dev_stack import alive
+from tests.support.waiting import wait_until, waiting_on
 
 HANDLERS = {
     "state.py": """
@@ -24,6 +26,8 @@ def handler(event, context):
     global invocations
     invocations += 1
     time.sleep(event.get("sleep", 0))
+    while event.get("hold_until") and not os.path.exists(event["hold_until"]):
+        time.sleep(0.01)  # held until the test creates the file
     return {
         "pid": os.getpid(),
         "invocations": invocations,
@@ -132,18 +136,36 @@ def test_a_warm_environment_keeps_its_module_state_and_a_handled_error_keeps_it_
     assert second.result["pid"] == first.result["pid"]
     assert second.result["invocations"] == 2
     assert first.result["request_id"] != second.result["request_id"]
-    assert 9000 < first.result["remaining_ms"] <= 10_000
+
+
+def test_the_remaining_time_counts_down_from_the_functions_own_timeout(
+    code_dir: Path, pools: list[FunctionPool]
+) -> None:
+    # Given two functions, one with a 10 s timeout and one with 600 s
+    short = pool_for(pools, spec(code_dir, "state.handler", timeout=10))
+    long = pool_for(pools, spec(code_dir, "state.handler", timeout=600))
+
+    # When each asks its context for the time left
+    short_left, long_left = (pool.invoke({}).result["remaining_ms"] for pool in (short, long))
+
+    # Then each counts down from its own timeout
+    assert 0 < short_left <= 10_000 < long_left <= 600_000
 
 
 def test_a_timeout_ends_the_environment_and_the_next_invocation_starts_cold(
     code_dir: Path, pools: list[FunctionPool]
 ) -> None:
+    # Given a warm environment of a function with a 1 s timeout
     pool = pool_for(pools, spec(code_dir, "state.handler", timeout=1))
     warm = pool.invoke({})
-    timed_out = pool.invoke({"sleep": 5})
+
+    # When an invocation runs past the timeout (its handler would sleep ten minutes)
+    timed_out = pool.invoke({"sleep": 600})
+
+    # Then it is reported as timed out, its environment's process is gone, and the next invocation starts cold
     assert timed_out.timed_out
     assert not timed_out.ok
-    assert timed_out.duration_ms < 2500
+    assert not alive(warm.result["pid"])
     after = pool.invoke({})
     assert after.init_ms is not None
     assert after.result["pid"] != warm.result["pid"]
@@ -151,18 +173,29 @@ def test_a_timeout_ends_the_environment_and_the_next_invocation_starts_cold(
 
 
 def test_concurrent_invocations_run_in_separate_processes_up_to_the_limit(
-    code_dir: Path, pools: list[FunctionPool]
+    code_dir: Path, pools: list[FunctionPool], tmp_path: Path
 ) -> None:
+    # Given a function allowed two environments, and three invocations held inside the handler until released
     pool = pool_for(pools, spec(code_dir, "state.handler"), limit=2)
+    release = tmp_path / "release"
     results: list[Invocation] = []
-    threads = [threading.Thread(target=lambda: results.append(pool.invoke({"sleep": 0.6}))) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: results.append(pool.invoke({"hold_until": str(release)}))) for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
+
+    # When two environments are busy and the third invocation waits for one of them
+    wait_until(lambda: pool.size == 2 and waiting_on(pool._cond) == 1, "two busy environments and one waiting")
+    size_while_busy = pool.size
+    release.touch()
     for thread in threads:
         thread.join()
-    pids = {r.result["pid"] for r in results}
+
+    # Then no third environment was started: the third invocation ran in one of the two once it was free
+    assert size_while_busy == 2
     assert all(r.ok for r in results)
-    assert len(pids) == 2  # the third waited for a free environment instead of starting a third
+    assert len({r.result["pid"] for r in results}) == 2
     assert pool.size == 2
 
 

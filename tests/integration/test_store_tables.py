@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -14,8 +15,9 @@ from tests.support.aws import provision_stack
 @pytest.mark.usefixtures("stack")  # the environment a function has: region and (moto's) credentials
 def test_each_store_reads_and_writes_its_own_table(aws_endpoint: str) -> None:
     # Given two stacks' tables, and a store on each, both opened before either is used
-    first = Stores.open(provision_stack(aws_endpoint, "rl-tables-a").table_name, REGION, aws_endpoint)
-    second = Stores.open(provision_stack(aws_endpoint, "rl-tables-b").table_name, REGION, aws_endpoint)
+    run = uuid.uuid4().hex[:8]  # stack names of this run alone: a rerun in the same moto starts from empty tables
+    first = Stores.open(provision_stack(aws_endpoint, f"rl-tables-a-{run}").table_name, REGION, aws_endpoint)
+    second = Stores.open(provision_stack(aws_endpoint, f"rl-tables-b-{run}").table_name, REGION, aws_endpoint)
     now = datetime(2026, 12, 1, tzinfo=UTC)
 
     # When each subscribes a different name

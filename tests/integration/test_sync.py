@@ -1,7 +1,8 @@
 """The sync on moto's DynamoDB: every like stored exactly once, whatever crashes, retries and limits do.
 
 X here is the in-memory FakeX, so a fault lands on an exact request; the real X client over HTTP is tested
-against the simulator elsewhere.
+against the simulator elsewhere. Each test has a table of its own: the app-wide state (X's rate window, the
+daily read budget) starts empty in every test, however often it runs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from tests.support.fake_x import FakeX, ManualClock, make_post
 
 POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
-pytestmark = pytest.mark.usefixtures("open_rate_window")
 
 
 class Crash(BaseException):

@@ -24,7 +24,6 @@ from tests.support.fake_x import FakeX, ManualClock
 TOKEN = "7140dibdnow9c7btw4b2m0ypgsxpnsu9g5jzzwopg7j8c"
 LEASE = SyncPolicy().lease
 RETRY_IN = SyncPolicy().retry_in
-pytestmark = pytest.mark.usefixtures("open_rate_window")
 
 
 @dataclass

@@ -58,8 +58,10 @@ def test_a_batch_of_only_poison_goes_back_whole(name: str) -> None:
     ],
 )
 def test_malformed_messages_are_named_plainly(body: str, reason: str) -> None:
-    with pytest.raises(MalformedMessage, match=reason):
+    with pytest.raises(MalformedMessage) as refused:
         parse_request(body)
+
+    assert reason in str(refused.value)
 
 
 def test_a_sample_sync_message_parses() -> None:

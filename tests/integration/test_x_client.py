@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
 
-from local.xsim import XSim
+from local.xsim import ManualClock, XSim, XSimConfig
 from local.xsim.corpus import HTML_IMG_TEXT, SCRIPT_TEXT
 from shared.errors import XForbidden, XInvalidCursor, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
 from shared.x_client import XClient, XCredentials
@@ -54,20 +55,26 @@ def test_post_text_arrives_as_the_author_wrote_it(xsim: XSim) -> None:
 
 def test_another_accounts_likes_are_refused_as_forbidden(xsim: XSim) -> None:
     client = client_for(xsim, "demo")
-    with pytest.raises(XForbidden):
+    with pytest.raises(XForbidden) as refused:
         client.liked_posts(xsim.user_id("bigfan"), max_results=5, pagination_token=None)
+
+    assert xsim.user_id("bigfan") in str(refused.value)  # X's own words name whose likes were refused
 
 
 def test_an_unknown_username_is_not_found(xsim: XSim) -> None:
-    with pytest.raises(XUserNotFound):
+    with pytest.raises(XUserNotFound) as missing:
         client_for(xsim).user_by_username("nobody_here_x")
+
+    assert "nobody_here_x" in str(missing.value)
 
 
 def test_bad_credentials_are_forbidden(xsim: XSim) -> None:
     creds = xsim.oauth1_credentials("demo").as_dict()
-    client = XClient(XCredentials(**{**creds, "access_token_secret": "wrong"}), xsim.base_url)
-    with pytest.raises(XForbidden):
+    client = XClient(XCredentials(**{**creds, "access_token_secret": "wrong-secret"}), xsim.base_url)
+    with pytest.raises(XForbidden) as refused:
         client.user_by_username("demo")
+
+    assert not [value for value in (creds["access_token"], "wrong-secret") if value in str(refused.value)]
 
 
 def test_the_76th_request_is_a_rate_limit_with_x_reset_time(xsim: XSim) -> None:
@@ -100,9 +107,13 @@ def test_a_usage_cap_is_told_apart_from_a_rate_limit_and_claims_no_reset_time(
     assert first.rate.reset_at is not None
 
 
-def test_a_refused_pagination_token_is_an_invalid_cursor(xsim: XSim) -> None:
+def test_a_refused_pagination_token_is_an_invalid_cursor_asked_once(xsim: XSim) -> None:
     with pytest.raises(XInvalidCursor):
         client_for(xsim).liked_posts(xsim.user_id("demo"), max_results=5, pagination_token="not-a-real-token")
+
+    # A 400 is X's final word on that request: it is not sent again
+    (app,) = xsim.billing()["apps"].values()
+    assert app["requests"] == {"GET /2/users/:id/liked_tweets": 1}
 
 
 @pytest.mark.parametrize("fault", [{"burst": 1}, {"burst": 1, "burst_status": 500}, {"drop_next": 1}])
@@ -114,8 +125,17 @@ def test_server_errors_and_dropped_connections_are_transient(xsim: XSim, fault: 
     assert client_for(xsim).liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None).posts
 
 
-def test_a_slow_x_times_out_as_transient(xsim: XSim) -> None:
-    xsim.faults.set(latency_ms=1500)
-    client = XClient(XCredentials(**xsim.oauth1_credentials("demo").as_dict()), xsim.base_url, timeout=0.3)
-    with pytest.raises(XUnavailable, match="did not answer"):
-        client.liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None)
+def test_a_slow_x_times_out_as_transient() -> None:
+    # Given an X that holds its answers back (latency, waited out only once the test lets it go)
+    released = threading.Event()
+    with XSim(XSimConfig(), clock=ManualClock(), sleep=lambda _: released.wait(30)) as slow_x:
+        slow_x.faults.set(latency_ms=1500)
+        client = XClient(XCredentials(**slow_x.oauth1_credentials("demo").as_dict()), slow_x.base_url, timeout=0.3)
+
+        # When the client asks for a page
+        with pytest.raises(XUnavailable) as slow:
+            client.liked_posts(slow_x.user_id("demo"), max_results=5, pagination_token=None)
+        released.set()
+
+    # Then it gave up after its timeout, as on any transient failure
+    assert "did not answer" in str(slow.value)

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-import worker.app
 from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client, provision, put_x_credentials
 from local.xsim import XSim
 from ops.cli import main
 from shared.store import Stores
 from tests.ops.lambda_poller import WorkerPoller
 from tests.support.aws import moto_server
+from tests.support.cold_start import cold_start
 
 _stacks = itertools.count()
 
@@ -128,7 +128,7 @@ def pipeline(
         monkeypatch.setenv(name, value)
     # A cold start: the worker reads this test's environment on its first invocation, as a new Lambda
     # execution environment would (its settings are cached per process, like a warm container's).
-    worker.app.runtime.cache_clear()
+    cold_start()
 
     def arn(url: str) -> str:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])  # type: ignore[attr-defined]
@@ -145,4 +145,4 @@ def pipeline(
         queue_arn=queue_arn,
         dlq_arn=arn(ops_stack.dlq_url),
     )
-    worker.app.runtime.cache_clear()
+    cold_start()

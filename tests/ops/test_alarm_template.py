@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +129,11 @@ def test_cloudformation_creates_the_topic_always_and_its_subscription_only_with_
     }
     cloudformation = client("cloudformation", ops_endpoint)
 
-    # When it is deployed once without an address and once with one
+    # When it is deployed once without an address and once with one (stacks named for this run alone)
+    run = uuid.uuid4().hex[:8]
     subscriptions = {}
-    for stack, email in (("alarm-quiet", ""), ("alarm-mail", "ops@example.com")):
+    for label, email in (("quiet", ""), ("mail", "ops@example.com")):
+        stack = f"alarm-{label}-{run}"
         cloudformation.create_stack(
             StackName=stack,
             TemplateBody=json.dumps(part),
@@ -139,10 +142,10 @@ def test_cloudformation_creates_the_topic_always_and_its_subscription_only_with_
         resources = cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
         (topic_arn,) = [r["PhysicalResourceId"] for r in resources if r.get("LogicalResourceId") == "AlarmTopic"]
         found = client("sns", ops_endpoint).list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
-        subscriptions[stack] = [(s["Protocol"], s["Endpoint"]) for s in found]
+        subscriptions[label] = [(s["Protocol"], s["Endpoint"]) for s in found]
 
     # Then both have the topic, and only the second e-mails the address
-    assert subscriptions == {"alarm-quiet": [], "alarm-mail": [("email", "ops@example.com")]}
+    assert subscriptions == {"quiet": [], "mail": [("email", "ops@example.com")]}
 
 
 def test_the_email_parameter_refuses_what_is_not_an_address() -> None:

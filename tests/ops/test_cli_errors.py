@@ -7,12 +7,14 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from local.provision import client
 from ops.cli import main
+from tests.support.recording_endpoint import RecordingEndpoint
 
 COMMAND = str(Path(sys.executable).parent / "random-likes")
 
@@ -53,11 +55,12 @@ def test_errors_are_json_too_for_scripts(ops_endpoint: str, aws_env: None, capsy
 def test_a_stack_that_is_not_random_likes_is_refused(
     ops_endpoint: str, aws_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given some other stack, with a queue but none of ours
-    template = {"Resources": {"Other": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "someone-else"}}}}
-    client("cloudformation", ops_endpoint).create_stack(StackName="someone-else", TemplateBody=json.dumps(template))
+    # Given some other stack (named for this run alone), with a queue but none of ours
+    name = f"someone-else-{uuid.uuid4().hex[:8]}"
+    template = {"Resources": {"Other": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name}}}}
+    client("cloudformation", ops_endpoint).create_stack(StackName=name, TemplateBody=json.dumps(template))
 
-    code = main(["--endpoint-url", ops_endpoint, "--stack-name", "someone-else", "status"])
+    code = main(["--endpoint-url", ops_endpoint, "--stack-name", name, "status"])
 
     assert code == 3
     assert "has no LikesTable, FetchQueue, FetchDeadLetterQueue" in capsys.readouterr().err
@@ -79,13 +82,23 @@ def test_an_endpoint_nobody_listens_on_is_unreachable(aws_env: None, capsys: pyt
 
 
 def test_no_credentials_is_said_before_any_request_is_made() -> None:
-    # Never reaches AWS: the CLI checks for credentials before its first call, and there are none.
-    done = run("--region", "eu-west-1", "status", env=bare_env())
+    # Given a shell with no AWS credentials, whose AWS endpoint (AWS_ENDPOINT_URL, which botocore reads for
+    # every service) is a loopback endpoint that records every request it gets
+    with RecordingEndpoint() as aws:
+        # When the operator asks for the status; and, to show the endpoint hears the CLI, asks again with keys
+        done = run("--region", "eu-west-1", "status", env=bare_env(AWS_ENDPOINT_URL=aws.url))
+        requests_without_keys = list(aws.requests)
+        keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example"}
+        keyed = run("--region", "eu-west-1", "status", env=bare_env(AWS_ENDPOINT_URL=aws.url, **keys))
 
+    # Then it says there are no credentials, with a hint, having sent nothing; with keys, it does send
     assert done.returncode == 4
     assert done.stderr.startswith("random-likes: no AWS credentials found")
     assert "--endpoint-url" in done.stderr  # the hint names the local way too
     assert "Traceback" not in done.stderr
+    assert requests_without_keys == []
+    assert [r.body.split(b"&")[0] for r in aws.requests] == [b"Action=DescribeStackResources"]
+    assert "AWS refused DescribeStackResources" in keyed.stderr
 
 
 def test_an_unknown_profile_and_a_missing_region_are_access_errors() -> None:

@@ -10,23 +10,21 @@ only exist on AWS (moto has no move-task API and no SQS metrics), which the Stub
 from __future__ import annotations
 
 import fnmatch
-import http.client
 import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 
 from local.provision import REGION, StackResources, client, provision
 from ops.cli import main
 from shared.store import Stores
+from tests.support.recording_endpoint import RecordingEndpoint
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 ACCOUNT = "123456789012"  # moto's
@@ -45,44 +43,6 @@ AWS_ONLY = {"sqs:StartMessageMoveTask", "sqs:CancelMessageMoveTask", "cloudwatch
 class Call:
     action: str  # e.g. sqs:ReceiveMessage
     resource: str  # the ARN IAM would check
-
-
-@dataclass
-class RecordingProxy:
-    upstream: str
-    calls: list[Call] = field(default_factory=list)
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-        target = urlsplit(self.upstream)
-
-        class Forward(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self._forward()
-
-            def do_GET(self) -> None:
-                self._forward()
-
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                proxy.calls.extend(describe(dict(self.headers), body))
-                upstream = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
-                upstream.request(self.command, self.path, body=body, headers=dict(self.headers))
-                answer = upstream.getresponse()
-                payload = answer.read()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in {"transfer-encoding", "connection", "content-length"}:
-                        self.send_header(name, value)
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                upstream.close()
-
-        return Forward
 
 
 def describe(headers: dict[str, str], body: bytes) -> list[Call]:
@@ -138,37 +98,32 @@ def allowed(policy: dict[str, Any], call: Call) -> bool:
 
 
 @pytest.fixture
-def proxy(ops_endpoint: str) -> Iterator[tuple[RecordingProxy, str]]:
-    recorder = RecordingProxy(ops_endpoint)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), recorder.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield recorder, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def proxy(ops_endpoint: str) -> Iterator[RecordingEndpoint]:
+    with RecordingEndpoint(upstream=ops_endpoint) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
-def default_stack(ops_endpoint: str, aws_env: None) -> StackResources:
-    """The stack under its default name, which the documented policy is written for."""
-    return provision(ops_endpoint, "random-likes")
+def default_stack(ops_endpoint: str, aws_env: None) -> Iterator[StackResources]:
+    """The stack under its default name, which the documented policy is written for. The name cannot be this
+    test's own, so the stack is deleted after it: a rerun in the same moto gets new queues and a new table."""
+    yield provision(ops_endpoint, "random-likes")
+    client("cloudformation", ops_endpoint).delete_stack(StackName="random-likes")
 
 
 def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_does_not_use(
-    proxy: tuple[RecordingProxy, str],
+    proxy: RecordingEndpoint,
     default_stack: StackResources,
     ops_endpoint: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    recorder, url = proxy
+    url = proxy.url
     # Given a subscriber and a dead letter in the default stack. (Through the proxy too: pynamodb keeps one
     # connection per item class, table and URL, so stores on moto's own URL would take the CLI's calls past it.)
     now = datetime.now(UTC)
     Stores.open(default_stack.table_name, REGION, url).subscribers.create_subscriber("demo", "demo", now, now)
     client("sqs", ops_endpoint).send_message(QueueUrl=default_stack.dlq_url, MessageBody='{"username": "demo"}')
-    recorder.calls.clear()
+    setting_up = len(proxy.requests)
 
     # When an operator runs every command through the proxy
     for command in (
@@ -183,8 +138,9 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
         assert main(["--endpoint-url", url, *command]) == 0, capsys.readouterr().err
 
     # Then the documented policy allows every request made, on its exact resource
+    calls = [call for request in proxy.requests[setting_up:] for call in describe(request.headers, request.body)]
     policy = documented_policy()
-    refused = sorted({f"{c.action} on {c.resource}" for c in recorder.calls if not allowed(policy, c)})
+    refused = sorted({f"{c.action} on {c.resource}" for c in calls if not allowed(policy, c)})
     assert refused == []
     # And every action it grants was used (or exists only on AWS, where the Stubber tests hold it)
     granted = {
@@ -192,4 +148,4 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
         for statement in policy["Statement"]
         for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
     }
-    assert granted - {c.action for c in recorder.calls} == AWS_ONLY
+    assert granted - {c.action for c in calls} == AWS_ONLY

@@ -253,5 +253,7 @@ def test_a_rate_is_whole_messages_per_second(text: str, rate: int) -> None:
 
 @pytest.mark.parametrize("text", ["0/s", "501/s", "2.5/s", "fast", "-1"])
 def test_a_rate_sqs_would_refuse_is_refused_here(text: str) -> None:
-    with pytest.raises(ValueError, match="whole number from 1 to 500"):
+    with pytest.raises(ValueError, match="whole number from 1 to 500") as refused:
         parse_rate(text)
+
+    assert str(refused.value).endswith(f"got {text!r}")  # the operator sees what they typed

@@ -7,12 +7,12 @@ again to fix them), and `random-likes dlq redrive` in-process and as the install
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from shared.models import SubscriberStatus
 from shared.store import Stores
 from shared.x_client import XClient, XCredentials
 from tests.ops.conftest import Cli, Pipeline
+from tests.support.recording_endpoint import Recorded, RecordingEndpoint
 
 MAX_RECEIVE_COUNT = int(translated()["Resources"]["FetchQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
 COMMAND = str(Path(sys.executable).parent / "random-likes")  # the console script `pip install` made
@@ -192,27 +193,37 @@ class ProcessKilled(BaseException):
 
 
 class DyingSqs:
-    """An SQS client whose process dies right after it sent the copy of demo's message."""
+    """An SQS client whose process dies right after it sent the copy of demo's message. It remembers the
+    receipt handles of what it received, as SQS does for the messages a dead process still holds."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.dead = False
+        self.held: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
         if self.dead:
             raise ProcessKilled
         attribute = getattr(self._inner, name)
-        if name != "send_message":
-            return attribute
+        if name == "receive_message":
 
-        def send_message(**params: Any) -> Any:
-            response = attribute(**params)
-            if json.loads(params["MessageBody"])["username"] == "demo":
-                self.dead = True
-                raise ProcessKilled
-            return response
+            def receive_message(**params: Any) -> Any:
+                response = attribute(**params)
+                self.held += [m["ReceiptHandle"] for m in response.get("Messages", [])]
+                return response
 
-        return send_message
+            return receive_message
+        if name == "send_message":
+
+            def send_message(**params: Any) -> Any:
+                response = attribute(**params)
+                if json.loads(params["MessageBody"])["username"] == "demo":
+                    self.dead = True
+                    raise ProcessKilled
+                return response
+
+            return send_message
+        return attribute
 
 
 def test_a_redrive_killed_between_send_and_delete_duplicates_a_message_and_loses_none(
@@ -223,13 +234,17 @@ def test_a_redrive_killed_between_send_and_delete_duplicates_a_message_and_loses
     pipeline.xsim.faults.clear()
 
     # When the redrive's process is killed just after sending demo's copy, before deleting the original
+    dying = DyingSqs(pipeline.sqs)
     with pytest.raises(ProcessKilled):
-        run_manual(DyingSqs(pipeline.sqs), the_stack(pipeline), rate=100, hold_seconds=2)
-    # Then the originals it held come back to the DLQ when their visibility timeout ends
-    deadline = time.monotonic() + 10
-    while dlq_depth(pipeline)[1] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert dlq_depth(pipeline)[1] == 0
+        run_manual(dying, the_stack(pipeline), rate=100)
+    # ... and the visibility timeout of the messages it held ends (here at once, where SQS takes its time)
+    assert dlq_depth(pipeline) == (0, 4)
+    for handle in dying.held:
+        pipeline.sqs.change_message_visibility(  # type: ignore[attr-defined]
+            QueueUrl=pipeline.stack.dlq_url, ReceiptHandle=handle, VisibilityTimeout=0
+        )
+    # Then all four originals are back in the DLQ, demo's too (its copy is in the fetch queue already)
+    assert dlq_depth(pipeline) == (4, 0)
 
     # When the operator runs it again
     again = cli("--json", "dlq", "redrive")
@@ -245,34 +260,51 @@ def test_a_redrive_killed_between_send_and_delete_duplicates_a_message_and_loses
 
 
 def test_ctrl_c_on_the_real_command_leaves_a_report_and_a_rerun_finishes(pipeline: Pipeline) -> None:
-    # Given four dead letters, X fixed, and a slow redrive (1 message a second) started as the real command
+    # Given four dead letters and X fixed, and the real command redriving them one at a time, through an
+    # endpoint that passes every request on to moto but holds back the third receive from the DLQ
     make_poison(pipeline, "demo", *OTHERS)
     pipeline.xsim.faults.clear()
-    args = [COMMAND, "--endpoint-url", pipeline.endpoint_url, "--stack-name", pipeline.stack.stack_name, "--json"]
-    proc = subprocess.Popen(
-        [*args, "dlq", "redrive", "--rate", "1/s"], env=operator_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    dlq_name = pipeline.stack.dlq_url.rsplit("/", 1)[-1].encode()
+    dlq_receives = itertools.count(1)
 
-    # When the operator presses Ctrl-C once two messages are in the fetch queue
-    deadline = time.monotonic() + 30
-    while depth(pipeline, pipeline.stack.queue_url)[0] < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    def third_receive_from_the_dlq(request: Recorded) -> bool:
+        return request.target == "AmazonSQS.ReceiveMessage" and dlq_name in request.body and next(dlq_receives) == 3
 
-    # Then it exits 130 with a report of what moved, and hides nothing it did not move
+    args = [COMMAND, "--stack-name", pipeline.stack.stack_name, "--json", "dlq", "redrive"]
+    with RecordingEndpoint(upstream=pipeline.endpoint_url) as aws:
+        aws.hold(third_receive_from_the_dlq)
+        proc = subprocess.Popen(
+            [*args, "--endpoint-url", aws.url, "--rate", "1/s"],
+            env=operator_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+        # When the operator presses Ctrl-C while it waits for that receive (two messages moved), which then
+        # answers: the signal is in before the answer, so the redrive stops at its next checkpoint
+        assert aws.held.wait(60), "the redrive never asked the DLQ for a third message"
+        proc.send_signal(signal.SIGINT)
+        aws.release()
+        out, err = proc.communicate(timeout=60)
+
+    # Then it exits 130 with a report of the two it moved, and the message it had received is visible again
     assert proc.returncode == 130, err
     report = json.loads(out)
-    assert report["interrupted"] is True
-    assert 2 <= report["moved"] < 4
-    assert dlq_depth(pipeline) == (4 - report["moved"], 0)
+    assert (report["interrupted"], report["moved"]) == (True, 2)
+    assert dlq_depth(pipeline) == (2, 0)
+    assert depth(pipeline, pipeline.stack.queue_url) == (2, 0)
 
     # When it is run again, and the worker processes the fetch queue
     rerun = subprocess.run(
-        [*args, "dlq", "redrive"], check=False, env=operator_env(), capture_output=True, text=True, timeout=60
+        [*args, "--endpoint-url", pipeline.endpoint_url],
+        check=False,
+        env=operator_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert rerun.returncode == 0, rerun.stderr
-    assert json.loads(rerun.stdout)["moved"] == 4 - report["moved"]
+    assert json.loads(rerun.stdout)["moved"] == 2
     pipeline.worker.drain()
 
     # Then nothing is left and every like is stored once

@@ -20,25 +20,27 @@ from shared.store import Stores
 from tests.ops.conftest import Cli, Pipeline
 from tests.ops.test_redrive_move_task import STACK
 
-NOW = datetime.now(UTC)
 RETRY_IN = timedelta(minutes=10)
 
 
-def seed(store: Stores, sqs: Any, stack: StackResources) -> None:
-    """Three subscribers (one failing), a fetcher run, today's X usage and window, two dead letters."""
+def seed(store: Stores, sqs: Any, stack: StackResources) -> datetime:
+    """Three subscribers (one failing), a fetcher run, today's X usage and window, two dead letters; returns
+    the time it was seeded (the status reads "today" from the clock too: a module-level time would be old)."""
+    now = datetime.now(UTC)
     for name in ("demo", "ada_writes", "pixel_pablo"):
-        store.subscribers.create_subscriber(name, name, NOW, NOW)
+        store.subscribers.create_subscriber(name, name, now, now)
     # As the worker records a failure: SQS retries at retry_at; next_sync_at, the fetcher's lease, lies beyond.
     failed = SyncEnd(
-        SubscriberStatus.ERROR, NOW, NOW + timedelta(minutes=70), "XUnavailable: X answered 503", NOW + RETRY_IN
+        SubscriberStatus.ERROR, now, now + timedelta(minutes=70), "XUnavailable: X answered 503", now + RETRY_IN
     )
     store.subscribers.finish_sync("ada_writes", failed)
-    store.subscribers.finish_sync("demo", SyncEnd(SubscriberStatus.READY, NOW, NOW + timedelta(hours=1), None))
-    store.app_state.record_fetcher_run(NOW - timedelta(minutes=3), {"due": 2, "leased": 2, "sent": 2, "failed": 0})
-    store.app_state.add_usage(NOW, posts_read=120, x_requests=4)
-    store.app_state.save_rate_window("liked_tweets", 71, NOW + timedelta(minutes=9))
+    store.subscribers.finish_sync("demo", SyncEnd(SubscriberStatus.READY, now, now + timedelta(hours=1), None))
+    store.app_state.record_fetcher_run(now - timedelta(minutes=3), {"due": 2, "leased": 2, "sent": 2, "failed": 0})
+    store.app_state.add_usage(now, posts_read=120, x_requests=4)
+    store.app_state.save_rate_window("liked_tweets", 71, now + timedelta(minutes=9))
     for body in ('{"username": "ada_writes", "reason": "schedule", "action": "sync"}', "not json"):
         sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=body)
+    return now
 
 
 def test_status_shows_queues_subscribers_fetcher_usage_and_errors(
@@ -70,9 +72,10 @@ def test_status_shows_queues_subscribers_fetcher_usage_and_errors(
 
 
 def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources) -> None:
-    seed(store, sqs, ops_stack)
+    seeded_at = seed(store, sqs, ops_stack)
 
     data = json.loads(cli("--json", "status").out)
+    since_seeded = (datetime.now(UTC) - seeded_at).total_seconds()
 
     assert set(data) == {
         "stack",
@@ -98,11 +101,11 @@ def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any,
     assert data["fetch_queue"] == {"visible": 0, "in_flight": 0, "delayed": 0}
     dlq = data["dead_letter_queue"]
     assert (dlq["visible"], dlq["in_flight"], dlq["oldest_age"]["source"]) == (2, 0, "peek")
-    assert 0 <= dlq["oldest_age"]["seconds"] < 60
+    assert 0 <= dlq["oldest_age"]["seconds"] <= since_seeded + 1  # no older than the dead letters (SQS: ms)
     assert data["subscribers"] == {"total": 3, "by_status": {"error": 1, "pending": 1, "ready": 1}}
     assert data["fetcher"]["detail"] == {"due": 2, "leased": 2, "sent": 2, "failed": 0}
     assert data["fetcher"]["last_run_at"].endswith("Z")
-    assert data["x"]["day"] == NOW.strftime("%Y-%m-%d")
+    assert data["x"]["day"] == seeded_at.strftime("%Y-%m-%d")
     assert (data["x"]["requests"], data["x"]["posts_read"]) == (4, 120)
     assert data["x"]["rate_window"]["endpoint"] == "liked_tweets"
     assert data["x"]["rate_window"]["remaining"] == 71
@@ -112,7 +115,7 @@ def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any,
             "status": "error",
             "last_error": "XUnavailable: X answered 503",
             "last_sync_at": data["recent_errors"][0]["last_sync_at"],
-            "next_attempt_at": iso(NOW + RETRY_IN),  # the retry, not the lease
+            "next_attempt_at": iso(seeded_at + RETRY_IN),  # the retry, not the lease
         }
     ]
 

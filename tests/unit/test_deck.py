@@ -27,6 +27,8 @@ def test_a_deck_is_not_the_identity() -> None:
     assert [deck_slot(1, d, 100) for d in range(100)] != list(range(100))
 
 
-def test_an_empty_deck_is_refused() -> None:
+def test_an_empty_deck_is_refused_and_a_deck_of_one_deals_its_slot() -> None:
     with pytest.raises(ValueError, match="at least one slot"):
         deck_slot(1, 0, 0)
+
+    assert [deck_slot(1, draw, 1) for draw in range(3)] == [0, 0, 0]

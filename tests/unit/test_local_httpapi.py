@@ -166,18 +166,20 @@ def test_an_answer_without_status_is_inferred_as_json_200() -> None:
 
 
 @pytest.mark.parametrize(
-    "answer",
+    ("answer", "reason"),
     [
-        {"statusCode": "200"},
-        {"statusCode": 99},
-        {"statusCode": 200, "body": {"not": "a string"}},
-        {"statusCode": 200, "cookies": "a=1"},
-        {"statusCode": 200, "body": "%%%", "isBase64Encoded": True},
+        ({"statusCode": "200"}, "statusCode must be an integer HTTP status, got '200'"),
+        ({"statusCode": 99}, "statusCode must be an integer HTTP status, got 99"),
+        ({"statusCode": 200, "body": {"not": "a string"}}, "body must be a string"),
+        ({"statusCode": 200, "cookies": "a=1"}, "cookies must be a list of strings"),
+        ({"statusCode": 200, "body": "%%%", "isBase64Encoded": True}, "the body is not base64"),
     ],
 )
-def test_a_malformed_answer_is_refused(answer: dict[str, object]) -> None:
-    with pytest.raises(BadFunctionResponse):
+def test_a_malformed_answer_is_refused_with_the_reason(answer: dict[str, object], reason: str) -> None:
+    with pytest.raises(BadFunctionResponse) as refused:
         map_response(answer)
+
+    assert reason in str(refused.value)
 
 
 # --- CORS -----------------------------------------------------------------------------------------------

@@ -26,24 +26,28 @@ def test_rates_are_periods(expression: str, seconds: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "expression",
+    ("expression", "reason"),
     [
-        "rate(5 minute)",
-        "rate(1 minutes)",
-        "rate(0 minutes)",
-        "rate(five minutes)",
-        "every(5 minutes)",
-        "cron(* * * * *)",
+        ("rate(5 minute)", "singular unit for 1 and the plural otherwise"),
+        ("rate(1 minutes)", "singular unit for 1 and the plural otherwise"),
+        ("rate(0 minutes)", "at least 1"),
+        ("rate(five minutes)", "takes a whole number"),
+        ("every(5 minutes)", "not a schedule expression"),
+        ("cron(* * * * *)", "takes 6 fields"),
     ],
 )
-def test_expressions_eventbridge_refuses_are_refused(expression: str) -> None:
-    with pytest.raises(ScheduleError):
+def test_expressions_eventbridge_refuses_are_refused_with_the_reason(expression: str, reason: str) -> None:
+    with pytest.raises(ScheduleError) as refused:
         parse(expression)
+
+    assert reason in str(refused.value)
 
 
 def test_cron_needs_exactly_one_question_mark_among_the_day_fields() -> None:
-    with pytest.raises(ScheduleError, match="exactly one"):
+    with pytest.raises(ScheduleError) as refused:
         parse("cron(0 12 * * * *)")
+
+    assert "exactly one" in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import time
+import threading
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
 import requests
 import tweepy
 
-from local.xsim import XSim
+from local.xsim import ManualClock, XSim, XSimConfig
 from shared.errors import XUnavailable
 from shared.x_client import XClient, XCredentials
 
@@ -71,19 +72,49 @@ def test_a_partial_error_rate_fails_some_requests_the_same_way_each_run(xsim_fac
     assert 401 in first
 
 
-def test_latency_delays_every_answer(xsim: XSim) -> None:
-    # Given 150 ms of latency
-    xsim.faults.set(latency_ms=150)
+def simulator(sleep: Callable[[float], object]) -> XSim:
+    """A simulator whose server waits out latency with `sleep`, so a test sees each wait instead of timing it."""
+    return XSim(XSimConfig(), clock=ManualClock(), sleep=sleep)
 
-    # When a request is timed
-    started = time.monotonic()
-    requests.get(xsim.base_url + "/2/users/me", timeout=5)
-    elapsed = time.monotonic() - started
 
-    # Then it took at least that long; and a client with a shorter timeout gives up
-    assert elapsed >= 0.15
-    with pytest.raises(requests.Timeout):
-        requests.get(xsim.base_url + "/2/users/me", timeout=0.05)
+def test_latency_makes_the_server_wait_before_every_answer_until_cleared() -> None:
+    # Given 150 ms of latency, and a server whose waits are recorded (and not slept)
+    waits: list[float] = []
+    with simulator(waits.append) as sim:
+        sim.faults.set(latency_ms=150)
+        url = sim.base_url + "/2/users/me"
+
+        # When two requests are made, faults are cleared, and one more is made
+        during = [requests.get(url, timeout=5).status_code for _ in range(2)]
+        waited_during = list(waits)
+        sim.faults.clear()
+        after = requests.get(url, timeout=5).status_code
+
+    # Then the server waited 150 ms before each answer while latency was on, and not after; the answers
+    # themselves are unchanged (401: no credentials)
+    assert waited_during == [0.15, 0.15]
+    assert waits == waited_during
+    assert during == [401, 401]
+    assert after == 401
+
+
+def test_a_client_gives_up_on_an_answer_held_back_and_gets_the_next_one() -> None:
+    # Given latency, and a server that holds every delayed answer until the test lets it go
+    released = threading.Event()
+    with simulator(lambda _: released.wait(30)) as sim:
+        sim.faults.set(latency_ms=150)
+        url = sim.base_url + "/2/users/me"
+
+        # When a client with a timeout asks
+        with pytest.raises(requests.Timeout) as gave_up:
+            requests.get(url, timeout=0.5)
+        released.set()
+        sim.faults.clear()
+        answered = requests.get(url, timeout=5)
+
+    # Then it timed out reading the answer (it had connected), and without latency the answer comes
+    assert isinstance(gave_up.value, requests.ReadTimeout)
+    assert answered.status_code == 401
 
 
 def test_a_dropped_connection_closes_without_an_answer(xsim: XSim) -> None:
@@ -105,22 +136,41 @@ def test_the_pipelines_client_sees_a_dropped_connection_as_x_unavailable(xsim: X
     xsim.faults.set(drop_next=1)
 
     # When it asks for a page
-    with pytest.raises(XUnavailable):
+    with pytest.raises(XUnavailable) as unavailable:
         client.liked_posts(xsim.user_id("demo"), max_results=5, pagination_token=None)
 
+    # Then X "did not answer": transient, as a 5xx is
+    assert "did not answer" in str(unavailable.value)
 
-def test_the_storm_preset_switches_several_faults_on_and_clear_switches_them_off(xsim: XSim) -> None:
-    # When the storm preset is set
-    storm = faults(xsim, preset="storm")
-    # ... and then cleared
-    calm = faults(xsim, "DELETE")
 
-    # Then errors, drops and latency were all on, and are all off again
-    assert storm["error_rate"] > 0
-    assert storm["drop_rate"] > 0
-    assert storm["latency_ms"] > 0
-    assert storm["active"] is True
-    assert calm == {**calm, "error_rate": 0.0, "drop_rate": 0.0, "latency_ms": 0, "active": False}
+def outcome(url: str) -> int | str:
+    try:
+        return requests.get(url, timeout=5).status_code
+    except requests.ConnectionError:
+        return "dropped"
+
+
+def test_the_storm_preset_fails_drops_and_delays_requests_and_clear_ends_it() -> None:
+    # Given a simulator whose waits are recorded, and the storm switched on over the management API
+    waits: list[float] = []
+    with simulator(waits.append) as sim:
+        faults(sim, preset="storm")
+        url = sim.base_url + "/2/users/me"
+
+        # When 40 requests are made in the storm, then faults are cleared and 10 more are made
+        during = Counter(outcome(url) for _ in range(40))
+        waited_during = list(waits)
+        faults(sim, "DELETE")
+        after = Counter(outcome(url) for _ in range(10))
+
+    # Then the storm answered some with 503, dropped some, let the rest reach auth (401), and delayed every
+    # one of them; once cleared, every request reaches auth at once
+    storm = XSimConfig()
+    assert set(during) == {503, "dropped", 401}
+    assert during[503] + during["dropped"] < during[401]  # ~30 % errors and ~10 % drops (seeded: same each run)
+    assert waited_during == [storm.storm_latency_ms / 1000] * 40
+    assert after == Counter({401: 10})
+    assert waits == waited_during
 
 
 def test_bad_fault_settings_are_refused(xsim: XSim) -> None:

@@ -114,8 +114,11 @@ def test_the_pipelines_client_sees_usage_capped_not_a_rate_limit(xsim_factory: C
     client = XClient(XCredentials(**sim.oauth1_credentials("demo").as_dict()), sim.base_url)
 
     # When the pipeline's X client asks for a page
-    with pytest.raises(XUsageCapped):
+    with pytest.raises(XUsageCapped) as capped:
         client.liked_posts(sim.user_id("demo"), max_results=5, pagination_token=None)
+
+    # Then it is the usage cap, which names no time to try again (a rate limit would)
+    assert capped.value.reset_at is None
 
 
 def test_the_daily_cap_lifts_the_next_utc_day(xsim_factory: Callable[..., XSim]) -> None:

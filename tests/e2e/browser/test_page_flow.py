@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browser.conftest import Watched
 from tests.e2e.browser.stack import RunningStack, running_stack
+from tests.e2e.browser.watched import Watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -58,9 +58,10 @@ def test_no_script_turns_a_string_into_markup_or_code(script: Path) -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_modules_import_only_their_siblings(script: Path) -> None:
-    for target in IMPORT.findall(script.read_text(encoding="utf-8")):
-        assert target.startswith("./"), target
-        assert (ASSETS / target.removeprefix("./")).is_file(), target
+    imports = IMPORT.findall(script.read_text(encoding="utf-8"))
+
+    # (a module that imports nothing passes: the list below is empty)
+    assert [t for t in imports if not (t.startswith("./") and (ASSETS / t.removeprefix("./")).is_file())] == []
 
 
 def test_the_page_has_no_inline_script_style_or_event_handler() -> None:
