@@ -48,6 +48,8 @@ class SubscriberStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Author:
+    """The author of a liked post, as the card shows them."""
+
     id: str
     username: str
     name: str
@@ -291,6 +293,8 @@ class Usage:
 
 @dataclass(frozen=True)
 class XUser:
+    """Who X says a username is: the id a subscription's likes are read with, and the name as X spells it."""
+
     id: str
     username: str
     name: str

@@ -21,6 +21,8 @@ class PickStore(Protocol):
 
 @dataclass(frozen=True)
 class Pick:
+    """A like dealt to a caller, with the count it was dealt from (the page shows "one of N")."""
+
     username: str
     like_count: int
     like: StoredLike
@@ -28,6 +30,8 @@ class Pick:
 
 @dataclass(frozen=True)
 class Draw:
+    """The caller's place in its shuffled deck: card `draw` of deck `deck` (see shared/deck.py)."""
+
     deck: int
     draw: int
 
