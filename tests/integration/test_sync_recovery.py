@@ -19,9 +19,9 @@ from shared.subscriptions import subscribe as subscribe_again
 from shared.sync import SyncPolicy
 from shared.sync_queue import SyncRequest
 from tests.integration.test_sync import assert_exactly, fake_x, run, subscribe
+from tests.support.fake_x import FAKE_CURSOR as TOKEN
 from tests.support.fake_x import FakeX, ManualClock
 
-TOKEN = "7140dibdnow9c7btw4b2m0ypgsxpnsu9g5jzzwopg7j8c"
 LEASE = SyncPolicy().lease
 RETRY_IN = SyncPolicy().retry_in
 

@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from shared.errors import XForbidden, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
 from shared.models import Author, LikesPage, Post, RateLimit, XUser
 
+# Shaped like an X pagination token (long, opaque, letters and digits), and plainly not one.
+FAKE_CURSOR = "fake0cursor" * 4
+
 AUTHOR = Author(id="42", username="someone", name="Some One")
 
 

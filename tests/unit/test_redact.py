@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.redact import redact
-
-SECRET = "7140dibdnow9c7btw4b2m0ypgsxpnsu9g5jzzwopg7j8c"  # the shape of an X pagination token
+from tests.support.fake_x import FAKE_CURSOR as SECRET
 
 
 @pytest.mark.parametrize(
