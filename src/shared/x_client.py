@@ -163,15 +163,16 @@ class XClient:
         except tweepy.TooManyRequests as exc:
             raise _too_many(exc) from None
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
-            raise XForbidden(_exc_detail(exc) or "X refused the request with these credentials") from None
+            raise XForbidden(_problem_detail(_problem(exc)) or "X refused the request with these credentials") from None
         except tweepy.NotFound as exc:
             if what == "user":
-                raise XUserNotFound(_exc_detail(exc) or "X knows no such user") from None
-            raise XForbidden(_exc_detail(exc) or "X has no likes for this user") from None
+                raise XUserNotFound(_problem_detail(_problem(exc)) or "X knows no such user") from None
+            raise XForbidden(_problem_detail(_problem(exc)) or "X has no likes for this user") from None
         except tweepy.BadRequest as exc:
-            if cursor and "pagination_token" in _invalid_parameters(exc):
-                raise XInvalidCursor(_exc_detail(exc) or "X refused the pagination token") from None
-            raise XRejected(f"X answered 400: {_rejection(exc)}") from None
+            problem = _problem(exc)
+            if cursor and "pagination_token" in _invalid_parameters(problem):
+                raise XInvalidCursor(_problem_detail(problem) or "X refused the pagination token") from None
+            raise XRejected(f"X answered 400: {_rejection(problem)}") from None
         except tweepy.HTTPException as exc:
             status = exc.response.status_code
             if status in TRANSIENT_STATUSES:
@@ -302,42 +303,36 @@ def _json(response: requests.Response) -> dict[str, Any]:
     return body
 
 
-def _too_many(exc: tweepy.TooManyRequests) -> XError:
-    response = exc.response
-    rate = rate_limit(response.headers)
+def _problem(exc: tweepy.HTTPException) -> dict[str, Any]:
+    """The problem body X sent with an error answer, read once ({} if it sent none, or no JSON object)."""
     try:
-        body = response.json()
+        body = exc.response.json()
     except ValueError:
-        body = {}
-    problem = body.get("type") if isinstance(body, dict) else None
-    if problem == USAGE_CAPPED:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _too_many(exc: tweepy.TooManyRequests) -> XError:
+    rate = rate_limit(exc.response.headers)
+    body = _problem(exc)
+    if body.get("type") == USAGE_CAPPED:
         # x-rate-limit-reset is the 15-minute window's, not the cap's: X does not say when the cap lifts, so
         # neither do we; the sync decides when to try again.
         return XUsageCapped(None, _problem_detail(body) or "X's usage cap is reached")
     return XRateLimited(rate.reset_at, "X's rate limit is reached")
 
 
-def _invalid_parameters(exc: tweepy.HTTPException) -> set[str]:
+def _invalid_parameters(body: Mapping[str, Any]) -> set[str]:
     """The query parameters an X 400 names in errors[].parameters."""
-    try:
-        body = exc.response.json()
-    except ValueError:
-        return set()
     names: set[str] = set()
-    for error in body.get("errors") or [] if isinstance(body, dict) else []:
+    for error in body.get("errors") or []:
         if isinstance(error, dict) and isinstance(error.get("parameters"), dict):
             names.update(error["parameters"])
     return names
 
 
-def _rejection(exc: tweepy.HTTPException) -> str:
+def _rejection(body: Mapping[str, Any]) -> str:
     """What a 400 says: X's `detail` and every `errors[].message`, the part that names the rejected parameter."""
-    try:
-        body = exc.response.json()
-    except ValueError:
-        return "X rejected the request"
-    if not isinstance(body, dict):
-        return "X rejected the request"
     messages: list[str] = []
     for error in body.get("errors") or []:
         text = str(error.get("message") or error.get("detail") or "") if isinstance(error, dict) else ""
@@ -345,14 +340,6 @@ def _rejection(exc: tweepy.HTTPException) -> str:
             messages.append(text)
     detail = str(body.get("detail") or body.get("title") or "X rejected the request").rstrip(".")
     return f"{detail}: {'; '.join(messages)}" if messages else detail
-
-
-def _exc_detail(exc: tweepy.HTTPException) -> str:
-    try:
-        body = exc.response.json()
-    except ValueError:
-        return ""
-    return _problem_detail(body) if isinstance(body, dict) else ""
 
 
 def _problem_detail(body: Mapping[str, Any]) -> str:
