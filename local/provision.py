@@ -20,7 +20,14 @@ import boto3
 from local.stack.cfn import physical_name
 from local.template import translated
 
-DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::CloudWatch::Alarm")
+DATA_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::SNS::Topic",
+    "AWS::CloudWatch::Alarm",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+)
 REGION = "us-east-1"
 # moto accepts any credentials; these only keep botocore from looking for real ones.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}

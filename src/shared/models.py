@@ -43,7 +43,22 @@ class SubscriberStatus(StrEnum):
     NOT_FOUND = "not_found"  # X knows no such user
     REJECTED = "rejected"  # X answered 400: the request itself is wrong, so asking again cannot help; once a day
     ERROR = "error"  # the last sync failed; SQS retries it (at retry_at)
+    RECONNECT_NEEDED = "reconnect_needed"  # X refused the account's token (revoked, invalid_grant): owner reconnects
     DELETING = "deleting"  # unsubscribed; its likes are being removed
+
+
+class Visibility(StrEnum):
+    """Who may see a subscription: its owner only (the default, as X keeps likes), or anyone with its link."""
+
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class AuthKind(StrEnum):
+    """Which credentials read a subscription's likes from X."""
+
+    OAUTH2 = "oauth2"  # the owner's own OAuth 2.0 user token, from Connect with X (the tokens table)
+    OPERATOR = "oauth1"  # the operator's OAuth 1.0a credentials (SSM): the one account the CLI subscribes
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,13 @@ class Subscriber:
     posts_read: int = 0  # posts X billed us for, for this subscriber, all time
     x_requests: int = 0
     version: int = 0  # bumped by every write, for optimistic concurrency
+    visibility: Visibility = Visibility.PRIVATE
+    auth: AuthKind = AuthKind.OPERATOR
+
+    @property
+    def key(self) -> str:
+        """The subscription's key in the table (its partition `SUB#<key>`)."""
+        return self.username
 
     def next_attempt_at(self, now: datetime) -> datetime | None:
         """When X is next asked: SQS's retry of a failed sync while it lies ahead, else the schedule's next sync

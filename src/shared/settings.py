@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shared.sync_queue import FIRST_REDELIVERY, MAX_REDELIVERY
 
 DEFAULT_X_API_BASE_URL = "https://api.x.com"
+DEFAULT_X_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 
 
 class SettingsError(ValueError):
@@ -35,6 +36,14 @@ class Settings:
     # offline stack's --accelerate shortens both, as it shortens the queue's own visibility timeout).
     redelivery_first_seconds: int = FIRST_REDELIVERY
     redelivery_max_seconds: int = MAX_REDELIVERY
+    # Accounts (Connect with X). Only the api and the worker are given these; the fetcher has none.
+    x_authorize_url: str = DEFAULT_X_AUTHORIZE_URL
+    x_oauth2_client_parameter: str | None = None  # SSM SecureString {"client_id", "client_secret"}
+    tokens_table_name: str | None = None
+    tokens_key_id: str | None = None
+    # The app's public base URL (ending in /) when it is not the one the request came in on (a custom domain
+    # in front of API Gateway); unset, it is derived from each request (scheme, host and stage).
+    app_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,6 +51,12 @@ class Settings:
         base_url = env.get("X_API_BASE_URL", "").strip() or DEFAULT_X_API_BASE_URL
         if not base_url.startswith(("https://", "http://")):
             raise SettingsError(f"X_API_BASE_URL must be an http(s) URL, got {base_url!r}")
+        authorize_url = env.get("X_AUTHORIZE_URL", "").strip() or DEFAULT_X_AUTHORIZE_URL
+        if not authorize_url.startswith(("https://", "http://")):
+            raise SettingsError(f"X_AUTHORIZE_URL must be an http(s) URL, got {authorize_url!r}")
+        app_url = env.get("APP_URL", "").strip() or None
+        if app_url is not None and not (app_url.startswith(("https://", "http://")) and app_url.endswith("/")):
+            raise SettingsError(f"APP_URL must be an http(s) URL ending in /, got {app_url!r}")
         return cls(
             table_name=_required(env, "TABLE_NAME"),
             queue_url=env.get("FETCH_QUEUE_URL", ""),
@@ -55,6 +70,11 @@ class Settings:
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             redelivery_first_seconds=_int(env, "SQS_REDELIVERY_FIRST_SECONDS", FIRST_REDELIVERY, minimum=0),
             redelivery_max_seconds=_int(env, "SQS_REDELIVERY_MAX_SECONDS", MAX_REDELIVERY, minimum=0),
+            x_authorize_url=authorize_url,
+            x_oauth2_client_parameter=env.get("X_OAUTH2_CLIENT_PARAMETER") or None,
+            tokens_table_name=env.get("TOKENS_TABLE_NAME") or None,
+            tokens_key_id=env.get("TOKENS_KEY_ID") or None,
+            app_url=app_url,
         )
 
 

@@ -120,11 +120,36 @@ def test_only_the_worker_may_read_the_x_credentials(resources: dict[str, Any]) -
     readers = {
         function
         for function in FUNCTIONS
-        for policy in role_of(resources, function)["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-        if any(action.startswith(("ssm:", "secretsmanager:", "kms:")) for action in actions_of(statement))
+        for statement in statements_of(resources, function)
+        if any(action.startswith(("ssm:", "secretsmanager:")) for action in actions_of(statement))
+        and readable(statement["Resource"]) == "parameter${XCredentialsParameter}"
     }
     assert readers == {"WorkerFunction"}
+
+
+READS_AN_ITEM = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:*"}
+# An UpdateItem or DeleteItem can also read (ReturnValues ALL_OLD / ALL_NEW).
+RETURNS_AN_ITEM = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:TransactGetItems"}
+
+
+def test_only_the_worker_can_read_tokens_and_the_api_can_only_write_them(resources: dict[str, Any]) -> None:
+    """What each role may do with TokensTable and TokensKey: the api may put and encrypt, never get or decrypt."""
+    token_rights: dict[str, set[str]] = {function: set() for function in FUNCTIONS}
+    for function in FUNCTIONS:
+        for statement in statements_of(resources, function):
+            resource = statement["Resource"]
+            resource_list = resource if isinstance(resource, list) else [resource]
+            names = {readable(r) for r in resource_list}
+            assert "*" not in names or not any(a.startswith(("kms:", "dynamodb:")) for a in actions_of(statement))
+            if names & {"TokensTable", "TokensKey"}:
+                token_rights[function] |= set(actions_of(statement))
+    assert token_rights["FetcherFunction"] == set()
+    assert token_rights["ApiFunction"] == {"dynamodb:PutItem", "kms:Encrypt"}
+    assert not token_rights["ApiFunction"] & (READS_AN_ITEM | RETURNS_AN_ITEM | {"kms:Decrypt", "kms:*"})
+    assert {"dynamodb:GetItem", "kms:Decrypt"} <= token_rights["WorkerFunction"]
+    # The key policy grants no principal but the account's administration: use is the roles' to grant.
+    policy = resources["TokensKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert [readable(s["Principal"]["AWS"]) for s in policy] == ["arn:${AWS::Partition}:iam::${AWS::AccountId}:root"]
 
 
 def statements_of(resources: dict[str, Any], function: str) -> list[dict[str, Any]]:

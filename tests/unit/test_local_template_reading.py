@@ -96,9 +96,15 @@ def test_each_function_gets_the_globals_and_its_own_environment_resolved_to_the_
     worker = functions["WorkerFunction"].environment
     assert worker["X_CREDENTIALS_PARAMETER"] == "/random-likes/prod/x-credentials"
     assert worker["X_API_BASE_URL"] == "https://api.x.com"
-    # Only the worker is given X: the api and the fetcher must not find it in their environment.
-    for name in ("ApiFunction", "FetcherFunction"):
-        assert not {"X_API_BASE_URL", "X_CREDENTIALS_PARAMETER"} & set(functions[name].environment)
+    # Only the worker is given the operator's X credentials; the api gets X only to connect accounts (the
+    # OAuth 2.0 client and the write-only tokens); the fetcher gets none of X.
+    api = functions["ApiFunction"].environment
+    assert (
+        api["X_OAUTH2_CLIENT_PARAMETER"] == worker["X_OAUTH2_CLIENT_PARAMETER"] == "/random-likes/prod/x-oauth2-client"
+    )
+    assert "X_CREDENTIALS_PARAMETER" not in api
+    fetcher = set(functions["FetcherFunction"].environment)
+    assert not {"X_API_BASE_URL", "X_CREDENTIALS_PARAMETER", "X_OAUTH2_CLIENT_PARAMETER", "TOKENS_KEY_ID"} & fetcher
 
 
 def test_functions_keep_their_handler_timeout_memory_and_code_directory() -> None:
@@ -141,6 +147,11 @@ def test_the_http_api_has_the_templates_routes_throttle_and_no_cors_by_default()
         "DELETE /api/subscriptions/{username}",
         "GET /api/subscriptions/{username}/likes/random",
         "GET /api/openapi.json",
+        "PATCH /api/subscriptions/{username}",
+        "GET /api/me",
+        "GET /auth/x/login",
+        "GET /auth/x/callback",
+        "POST /auth/logout",
     }
     assert {route.function for route in api.routes} == {"ApiFunction"}
     assert api.default_throttle is not None
@@ -153,5 +164,5 @@ def test_an_allowed_origin_parameter_turns_cors_on() -> None:
     (api,) = stack({"AllowedCorsOrigin": "https://example.com"}).http_apis
     assert api.cors is not None
     assert api.cors.allow_origins == ("https://example.com",)
-    assert api.cors.allow_methods == ("GET", "POST", "DELETE")
+    assert api.cors.allow_methods == ("GET", "POST", "PATCH", "DELETE")
     assert api.cors.max_age == 600

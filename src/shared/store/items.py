@@ -26,7 +26,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from shared.models import Subscriber, SubscriberStatus, Walk
+from shared.models import AuthKind, Subscriber, SubscriberStatus, Visibility, Walk
 
 DUE_INDEX = "DueIndex"
 DUE_PK = "SUB"  # every live subscriber carries it, so the index lists exactly the subscribers
@@ -90,6 +90,9 @@ class ProfileItem(Model):
     x_requests = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
     lock_until = NumberAttribute(null=True)
+    # Absent on subscriptions stored before accounts: private, read with the operator's credentials.
+    visibility = UnicodeAttribute(null=True)
+    auth = UnicodeAttribute(null=True)
 
     due_index = DueIndex()
 
@@ -197,4 +200,6 @@ def to_subscriber(item: ProfileItem) -> Subscriber:
         posts_read=int(item.posts_read or 0),
         x_requests=int(item.x_requests or 0),
         version=int(item.version or 0),
+        visibility=Visibility(item.visibility or Visibility.PRIVATE.value),
+        auth=AuthKind(item.auth or AuthKind.OPERATOR.value),
     )
