@@ -107,3 +107,13 @@ class XTransient(XUnavailable):
 class XRejected(XError):
     """A 400: X says the request itself is wrong (a parameter it does not accept). Asking again cannot help, so
     the subscriber shows it and the message is done; the text is X's own, which names the parameter."""
+
+
+class XGrantInvalid(XError):
+    """X's token endpoint refused the account's grant (invalid_grant, a used or revoked refresh token), or X
+    refused its access token: only the owner can fix it, by connecting again (status `reconnect_needed`)."""
+
+
+class XOAuthFailed(XError):
+    """X's token endpoint refused our client or request (401 unauthorized_client, a 4xx other than a bad
+    grant): the app's OAuth 2.0 client is misconfigured. The message is X's error code, never a token."""

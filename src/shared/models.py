@@ -320,6 +320,7 @@ class XUser:
     id: str
     username: str
     name: str
+    profile_image_url: str | None = None
 
 
 @dataclass(frozen=True)
