@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from shared.models import Subscriber
+
 log = logging.getLogger(__name__)
 
 
@@ -30,3 +32,21 @@ def purge_subscriber(
         if seconds_left() < min_seconds_left:
             log.warning("purge paused; SQS will redeliver", extra={"username": username, "items_deleted": deleted})
             raise PurgeUnfinished(f"{deleted} items of @{username} deleted; more remain")
+
+
+class PurgeSubscribers(Protocol):
+    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
+
+
+class AccountDisconnect(Protocol):
+    def disconnect(self, x_user_id: str) -> bool: ...
+
+
+def revoke_account(key: str, *, subscribers: PurgeSubscribers, accounts: AccountDisconnect | None) -> bool:
+    """Before a subscription's likes go: revoke its account's tokens at X and delete them (the worker is the
+    only function that can read them). First, so a purge that runs out of time and comes back finds them gone.
+    True if there were tokens to forget."""
+    sub = subscribers.get_subscriber(key, consistent=True)
+    if accounts is None or sub is None or sub.x_user_id is None:
+        return False
+    return accounts.disconnect(sub.x_user_id)

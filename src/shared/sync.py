@@ -11,23 +11,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shared.account_tokens import ReconnectNeeded
 from shared.budget import ReadBudget
 from shared.clock import Clock, next_utc_midnight
 from shared.errors import (
     ConcurrentUpdate,
     XDeferred,
     XForbidden,
+    XGrantInvalid,
     XInvalidCursor,
     XRateLimited,
     XRejected,
     XUsageCapped,
     XUserNotFound,
 )
-from shared.models import LikesPage, PageRecord, Post, Subscriber, SubscriberStatus, SyncEnd, SyncOutcome, Walk, XUser
+from shared.models import (
+    AuthKind,
+    LikesPage,
+    PageRecord,
+    Post,
+    Subscriber,
+    SubscriberStatus,
+    SyncEnd,
+    SyncOutcome,
+    Walk,
+    XUser,
+)
 from shared.redact import redact
 from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
@@ -55,13 +68,18 @@ class SyncLikes(Protocol):
 
 @dataclass(frozen=True)
 class SyncPorts:
-    """What a sync works with: the subscriber's profile and likes, X, the shared budget and the time."""
+    """What a sync works with: the subscriber's profile and likes, X, the shared budget and the time.
+
+    `x` reads with the operator's credentials; `account_x` gives the X of a connected account (its own
+    OAuth 2.0 token, refreshed if need be), asked only once the subscriber's lock is held.
+    """
 
     subscribers: SyncSubscribers
     likes: SyncLikes
     x: XApi
     budget: ReadBudget
     clock: Clock
+    account_x: Callable[[Subscriber], XApi] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,8 @@ class SyncPolicy:
     max_pages: int = 40  # per sync; the rest waits for the next one (the walk is saved)
     min_seconds_left: float = 10.0  # stop paging when the invocation has less than this left
     refused_retry: timedelta = timedelta(hours=24)  # X refused (400/403/404): try again once a day, not in a loop
+    # The account's grant is dead: nothing helps but its owner connecting again, which re-arms the subscription.
+    reconnect_wait: timedelta = timedelta(days=30)
     # A failed sync's message comes back after this (the worker sets it from the receive count, and tells SQS).
     retry_in: timedelta = timedelta(seconds=30)
     lock_for: timedelta = timedelta(minutes=15)
@@ -128,10 +148,17 @@ def sync_subscriber(
 
     progress = _Progress()
     try:
+        ports = replace(ports, x=_x_of(sub, ports))
         if sub.x_user_id is None:
             user: XUser = ports.x.user_by_username(sub.username)
             sub = ports.subscribers.set_x_user(sub, user.id, user.username)
         _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+    except (ReconnectNeeded, XGrantInvalid) as exc:
+        # Not retried and never the DLQ's: the message is done, the page offers "Reconnect".
+        message = f"X no longer accepts this account's connection; its owner must connect again: {exc}"
+        return _finish(
+            ports, username, SubscriberStatus.RECONNECT_NEEDED, clock.now() + policy.reconnect_wait, message, progress
+        )
     except (XDeferred, XForbidden, XUserNotFound, XRejected) as exc:
         status, retry_at, message = _refusal(exc, clock.now(), policy)
         return _finish(ports, username, status, retry_at, message, progress)
@@ -158,6 +185,17 @@ def sync_subscriber(
         return _finish(ports, username, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
     # Out of time or pages, not of likes: due again at once, the fetcher's next run picks it up.
     return _finish(ports, username, SubscriberStatus.SYNCING, clock.now(), None, progress)
+
+
+def _x_of(sub: Subscriber, ports: SyncPorts) -> XApi:
+    """Who reads this subscriber's likes: its owner's own token (connected accounts) or the operator's."""
+    if sub.auth is not AuthKind.OAUTH2:
+        return ports.x
+    if sub.x_user_id is None:
+        raise ReconnectNeeded("the subscription names no X account to read with")
+    if ports.account_x is None:
+        raise ReconnectNeeded("this worker cannot read connected accounts' tokens")
+    return ports.account_x(sub)
 
 
 def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[SubscriberStatus, datetime, str]:
@@ -191,7 +229,7 @@ def _walk(
             )
             return
         page, walk = _fetch(sub, walk, ports=ports, policy=policy, p=p)
-        ports.budget.after_response(page.rate, len(page.posts))
+        ports.budget.after_response(page.rate, len(page.posts), sub)
         p.pages += 1
         p.posts_read += len(page.posts)
 
@@ -251,7 +289,7 @@ def _fetch(
 ) -> tuple[LikesPage, Walk]:
     """The walk's next page, and the walk that fetched it: a refused cursor restarts the walk from the top."""
     while True:
-        size = ports.budget.before_request(walk.page_size)
+        size = ports.budget.before_request(walk.page_size, sub)
         try:
             return ports.x.liked_posts(sub.x_user_id or "", max_results=size, pagination_token=walk.token), walk
         except XInvalidCursor:
@@ -262,9 +300,10 @@ def _fetch(
             walk = Walk(base=walk.base, token=None, page_size=policy.backfill_page)
             p.extra["cursor_restarts"] = p.extra.get("cursor_restarts", 0) + 1
         except XRateLimited as exc:
-            # X's own 429 on this endpoint (not our budget's foresight): every worker waits for this window now.
+            # X's own 429 on this endpoint (not our budget's foresight): every sync spending this token's window
+            # waits for it now.
             reset = exc.reset_at or ports.clock.now() + RATE_WINDOW
-            ports.budget.rate_limited(reset)
+            ports.budget.rate_limited(reset, sub)
             raise XRateLimited(reset, str(exc)) from None
 
 

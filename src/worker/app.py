@@ -1,8 +1,10 @@
 """The SQS worker: each message names one subscriber to sync (or purge); failures go back to the queue alone.
 
 Powertools' BatchProcessor reports exactly the failed messageIds (ReportBatchItemFailures), so one bad record
-never sends its batch-mates back. X's 429s, refusals and 400s are not failures: they become subscriber
-statuses. X's passing failures are retried within the invocation (shared/x_retry.py); a record that fails
+never sends its batch-mates back. X's 429s, refusals, 400s and dead grants are not failures: they become
+subscriber statuses. A connected account is read with its own OAuth 2.0 token (refreshed here when it is
+about to expire, see shared/account_tokens.py); the operator's subscription with the SSM OAuth 1.0a keys.
+X's passing failures are retried within the invocation (shared/x_retry.py); a record that fails
 anyway comes back after a delay that grows with its receive count, not after the queue's 720 s.
 """
 
@@ -22,15 +24,21 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.account_tokens import AccountTokens
 from shared.budget import ReadBudget
+from shared.clock import Clock
 from shared.errors import MalformedMessage
-from shared.models import SubscriberStatus, SyncOutcome
-from shared.purge import purge_subscriber
+from shared.models import LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
+from shared.purge import purge_subscriber, revoke_account
 from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
+from shared.store.tokens import TokenStore
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.sync_queue import parse_request, redelivery_delay
+from shared.tokens import KmsTokenCipher
+from shared.x_api import XApi
 from shared.x_client import XClient, XCredentials
+from shared.x_oauth2 import OAuth2ClientCredentials, XOAuth2
 from shared.x_retry import RetryingX, RetryPolicy
 
 logger, metrics = observability("worker")
@@ -61,8 +69,22 @@ _invocation_x: dict[str, RetryingX] = {}
 def invocation_x(settings: Settings, request_id: str, seconds_left: Callable[[], float]) -> RetryingX:
     if request_id not in _invocation_x:
         _invocation_x.clear()
-        _invocation_x[request_id] = RetryingX(x_client(settings), X_RETRY, seconds_left=seconds_left)
+        _invocation_x[request_id] = RetryingX(_OperatorX(settings), X_RETRY, seconds_left=seconds_left)
     return _invocation_x[request_id]
+
+
+class _OperatorX:
+    """The operator's X client, made on its first call: a stack whose subscriptions are all connected accounts
+    needs no OAuth 1.0a credentials in SSM."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def user_by_username(self, username: str) -> XUser:
+        return x_client(self._settings).user_by_username(username)
+
+    def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
+        return x_client(self._settings).liked_posts(user_id, max_results=max_results, pagination_token=pagination_token)
 
 
 @cache
@@ -75,6 +97,44 @@ def x_client(settings: Settings) -> XClient:
         raise SettingsError("X_CREDENTIALS_PARAMETER is not set")
     raw: str = parameters.get_parameter(settings.x_credentials_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
     return _x_client(raw, settings.x_api_base_url)
+
+
+@cache
+def _oauth2(raw_client: str, base_url: str) -> XOAuth2:
+    return XOAuth2(base_url, OAuth2ClientCredentials.from_json(raw_client))
+
+
+def oauth2_client(settings: Settings) -> XOAuth2:
+    """X's token endpoint with the app's OAuth 2.0 client (read only when a token is refreshed or revoked)."""
+    if not settings.x_oauth2_client_parameter:
+        raise SettingsError("X_OAUTH2_CLIENT_PARAMETER is not set")
+    raw: str = parameters.get_parameter(settings.x_oauth2_client_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
+    return _oauth2(raw, settings.x_api_base_url)
+
+
+@cache
+def _token_store(settings: Settings) -> TokenStore:
+    cipher = KmsTokenCipher(settings.tokens_key_id or "", settings.region, settings.aws_endpoint_url)
+    return TokenStore.open(settings.tokens_table_name or "", settings.region, settings.aws_endpoint_url, cipher)
+
+
+def account_tokens(settings: Settings, clock: Clock) -> AccountTokens | None:
+    """Connected accounts' tokens; None on a stack without the tokens table (operator credentials only)."""
+    if not (settings.tokens_table_name and settings.tokens_key_id):
+        return None
+    return AccountTokens(_token_store(settings), oauth=lambda: oauth2_client(settings), clock=clock)
+
+
+def account_x(settings: Settings, tokens: AccountTokens | None, retrying: RetryingX) -> Callable[[Subscriber], XApi]:
+    """How a sync reads a connected account: its fresh access token, with this invocation's retries."""
+
+    def x_for(sub: Subscriber) -> XApi:
+        if tokens is None:
+            raise SettingsError("TOKENS_TABLE_NAME and TOKENS_KEY_ID are needed to sync connected accounts")
+        token = tokens.access_token(sub.x_user_id or "")
+        return retrying.with_client(XClient.for_user_token(token, settings.x_api_base_url))
+
+    return x_for
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
@@ -100,16 +160,27 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
         return lambda_context.get_remaining_time_in_millis() / 1000
 
     logger.append_keys(username=request.username, message_id=record.message_id)
+    tokens = account_tokens(rt.settings, rt.clock)
     try:
         if request.action == "purge":
+            revoke_account(request.username, subscribers=rt.subscribers, accounts=tokens)
             purge_subscriber(request.username, store=rt.likes, seconds_left=seconds_left)
             return
+        x = invocation_x(rt.settings, lambda_context.aws_request_id, seconds_left)
+        budget = ReadBudget(
+            rt.app_state,
+            rt.clock,
+            rt.settings.daily_read_budget,
+            accounts=rt.subscribers,
+            app_wide_window=rt.settings.app_rate_window,
+        )
         ports = SyncPorts(
             subscribers=rt.subscribers,
             likes=rt.likes,
-            x=invocation_x(rt.settings, lambda_context.aws_request_id, seconds_left),
-            budget=ReadBudget(rt.app_state, rt.clock, rt.settings.daily_read_budget),
+            x=x,
+            budget=budget,
             clock=rt.clock,
+            account_x=account_x(rt.settings, tokens, x),
         )
         # Locked for as long as this invocation can live: a crash frees the subscriber by the next retry.
         policy = replace(
@@ -151,6 +222,8 @@ def _count(outcome: SyncOutcome) -> None:
         metrics.add_metric(name="SyncsDeferred", unit=MetricUnit.Count, value=1)
     if outcome.status in {SubscriberStatus.FORBIDDEN, SubscriberStatus.NOT_FOUND}:
         metrics.add_metric(name="SyncsRefused", unit=MetricUnit.Count, value=1)
+    if outcome.status is SubscriberStatus.RECONNECT_NEEDED:
+        metrics.add_metric(name="SyncsReconnectNeeded", unit=MetricUnit.Count, value=1)
     if outcome.status is SubscriberStatus.REJECTED:
         # A 400 is our request's fault (a parameter X no longer takes): one is a bug to fix, so it has an alarm.
         metrics.add_metric(name="SyncsRejected", unit=MetricUnit.Count, value=1)

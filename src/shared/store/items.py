@@ -95,6 +95,10 @@ class ProfileItem(Model):
     auth = UnicodeAttribute(null=True)
 
     due_index = DueIndex()
+    # The subscription's own X rate-limit window (connected accounts: X counts requests per user token),
+    # from the x-rate-limit-* headers of its last request. Written apart from the sync's optimistic version.
+    rate_remaining = NumberAttribute(null=True)
+    rate_reset_at = NumberAttribute(null=True)  # epoch seconds
 
 
 class SlotItem(Model):

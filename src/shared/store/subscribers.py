@@ -14,7 +14,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shared.errors import ConcurrentUpdate
-from shared.models import Subscriber, SubscriberStatus, SyncEnd
+from shared.models import RateLimit, Subscriber, SubscriberStatus, SyncEnd
 from shared.store.items import (
     DUE_PK,
     PROFILE_SK,
@@ -22,6 +22,7 @@ from shared.store.items import (
     Table,
     condition_failed,
     epoch,
+    from_epoch,
     subscriber_pk,
     to_subscriber,
 )
@@ -157,3 +158,33 @@ class SubscriberStore:
                 return None
             raise
         return to_subscriber(item)
+
+    # --- a connected account's own rate-limit window (shared/budget.py) ----------------------------------
+
+    def rate_window(self, key: str) -> RateLimit:
+        """The subscription's window as its last request left it (all None: no request yet, or gone)."""
+        try:
+            item = self._items.get(
+                subscriber_pk(key),
+                PROFILE_SK,
+                consistent_read=True,
+                attributes_to_get=["rate_remaining", "rate_reset_at"],
+            )
+        except self._items.DoesNotExist:
+            return RateLimit(None, None, None)
+        remaining = None if item.rate_remaining is None else int(item.rate_remaining)
+        return RateLimit(limit=None, remaining=remaining, reset_at=from_epoch(item.rate_reset_at))
+
+    def save_rate_window(self, key: str, remaining: int | None, reset_at: datetime | None) -> None:
+        """Keep the window from X's headers. Not a versioned write (the sync's page transaction does not
+        conflict with it), and never one that brings a deleted subscription back."""
+        actions: list[Action] = [
+            ProfileItem.rate_remaining.set(remaining) if remaining is not None else ProfileItem.rate_remaining.remove(),
+            ProfileItem.rate_reset_at.set(epoch(reset_at)) if reset_at else ProfileItem.rate_reset_at.remove(),
+        ]
+        item = self._items(pk=subscriber_pk(key), sk=PROFILE_SK)
+        try:
+            item.update(actions=actions, condition=_LIVE)
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
