@@ -22,7 +22,7 @@ import pytest
 from local.context import LocalLambdaContext
 from local.provision import REGION, StackResources
 from local.xsim import XSim
-from shared.account_tokens import AccountTokens, TokensUnreadable
+from shared.account_tokens import AccountTokens, TokensBusy, TokensUnreadable
 from shared.budget import ReadBudget
 from shared.errors import XGrantInvalid
 from shared.models import LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
@@ -30,7 +30,7 @@ from shared.store import Stores
 from shared.store.items import Table
 from shared.store.tokens import TokenStore, bind_tokens
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
-from shared.tokens import KmsTokenCipher
+from shared.tokens import KmsTokenCipher, TokenSet
 from shared.x_api import XApi
 from shared.x_client import XClient
 from tests.support.cold_start import cold_start
@@ -254,6 +254,66 @@ def test_two_workers_spend_one_refresh_token_once(
     stored = tokens.get(x_user_id)
     assert stored is not None
     assert stored.tokens.access_token == results["first"][0]
+
+
+class ReconnectedDuringRefresh(TokenStore):
+    """The real store, with the owner connecting again (the api's put) while a worker is at X's token endpoint."""
+
+    def __init__(self, store: TokenStore, sim: XSim) -> None:
+        super().__init__(store._items, store._cipher)
+        self.sim = sim
+        self.reconnected: TokenSet | None = None
+
+    def store_rotated(self, x_user_id: str, tokens: TokenSet, *, generation: str, owner: str, now: datetime) -> bool:
+        if self.reconnected is None:
+            _, self.reconnected = connect(self.sim, "demo", now=self.sim.clock.now())
+            self.put(x_user_id, self.reconnected, now)
+        return super().store_rotated(x_user_id, tokens, generation=generation, owner=owner, now=now)
+
+
+def test_a_reconnect_during_a_refresh_wins(tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint) -> None:
+    # Given demo's access token expired, and demo connecting again while a worker refreshes the old one
+    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
+    tokens.put(x_user_id, connected, xsim.clock.now())
+    xsim.clock.advance(TWO_HOURS)
+    racing = ReconnectedDuringRefresh(tokens, xsim)
+
+    # When the worker wants an access token
+    token = AccountTokens(racing, oauth=lambda: oauth2_for(xsim, token_endpoint.url), clock=xsim.clock).access_token(
+        x_user_id
+    )
+
+    # Then the new connection's tokens are the ones used and kept; the refreshed ones were not stored over them
+    assert racing.reconnected is not None
+    assert token == racing.reconnected.access_token
+    stored = tokens.get(x_user_id)
+    assert stored is not None
+    assert stored.tokens.refresh_token == racing.reconnected.refresh_token
+    assert refreshes(token_endpoint) == 1
+
+
+def test_a_lock_held_too_long_is_waited_for_boundedly_then_runs_out(
+    tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
+) -> None:
+    # Given demo's access token expired, and another worker that took the token lock and died
+    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
+    tokens.put(x_user_id, connected, xsim.clock.now())
+    xsim.clock.advance(TWO_HOURS)
+    assert tokens.lock(x_user_id, "a-worker-that-died", xsim.clock.now(), timedelta(seconds=30)) is not None
+    waits: list[float] = []
+    account = accounts_for(tokens, xsim, token_endpoint, sleep=waits.append)
+
+    # When a worker wants the token while the lock holds
+    with pytest.raises(TokensBusy):
+        account.access_token(x_user_id)
+
+    # Then it waited about as long as a lock lives, never called X, and gave up (SQS retries the message)
+    assert 30 <= sum(waits) <= 32
+    assert refreshes(token_endpoint) == 0
+    # ... and once the dead worker's lock has run out, the next attempt refreshes
+    xsim.clock.advance(31)
+    assert account.access_token(x_user_id) != connected.access_token
+    assert refreshes(token_endpoint) == 1
 
 
 # --- reconnect_needed -----------------------------------------------------------------------------------
