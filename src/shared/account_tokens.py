@@ -101,7 +101,8 @@ class AccountTokens:
                 # Another worker is refreshing: its new tokens will be stored within its lock.
                 if waited >= self.lock_for.total_seconds() + self.wait_step:
                     raise TokensBusy("another worker kept the account's token lock; trying again later")
-                log.info("waiting for another worker's token refresh", extra={"x_user_id": x_user_id})
+                if waited == 0:
+                    log.info("waiting for another worker's token refresh", extra={"x_user_id": x_user_id})
                 self.sleep(self.wait_step)
                 waited += self.wait_step
                 continue

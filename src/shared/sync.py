@@ -194,7 +194,8 @@ def _x_of(sub: Subscriber, ports: SyncPorts) -> XApi:
     if sub.x_user_id is None:
         raise ReconnectNeeded("the subscription names no X account to read with")
     if ports.account_x is None:
-        raise ReconnectNeeded("this worker cannot read connected accounts' tokens")
+        # A wiring fault, not the owner's: the sync fails and is retried, the subscription keeps its status.
+        raise RuntimeError("this sync was given no way to read connected accounts")
     return ports.account_x(sub)
 
 

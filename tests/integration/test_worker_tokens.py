@@ -499,3 +499,58 @@ def test_a_revoke_that_fails_does_not_keep_the_tokens(
     assert (connected.refresh_token or "-") not in logged
     assert tokens.get(x_user_id) is None
     assert store.subscribers.get_subscriber(username, consistent=True) is None
+
+
+# --- secrets --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[logging.LogRecord]]]:
+    """Every record the worker's loggers emit in the test (Powertools' loggers do not propagate to pytest's)."""
+    names = ["worker", "tweepy", "urllib3", "botocore", "pynamodb"] + [
+        name for name in logging.root.manager.loggerDict if name.startswith("shared")
+    ]
+    loggers = [logging.getLogger(name) for name in names]
+    for logger in loggers:
+        logger.addHandler(caplog.handler)
+    yield lambda: caplog.records
+    for logger in loggers:
+        logger.removeHandler(caplog.handler)
+
+
+def test_no_token_or_secret_reaches_a_log_line_or_metric(
+    store: Stores,
+    table: Table,
+    tokens: TokenStore,
+    pipeline_x: XSim,
+    username: str,
+    every_log_record: Callable[[], list[logging.LogRecord]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a connected account whose access token is about to expire
+    now = datetime.now(UTC)
+    x_user_id, connected = connect(pipeline_x, "demo", now=now)
+    tokens.put(x_user_id, replace(connected, expires_at=now + timedelta(minutes=1)), now)
+    connected_subscription(store, table, username, x_user_id, now)
+
+    # When the worker syncs it (refreshing the token), and then purges it on disconnect
+    synced = invoke({"username": username})
+    refreshed = tokens.get(x_user_id)
+    store.subscribers.mark_deleting(username)
+    purged = invoke({"username": username, "action": "purge"})
+
+    # Then it all happened, and no token nor the client secret is in any log record or metric
+    assert synced == purged == {"batchItemFailures": []}
+    assert refreshed is not None
+    assert refreshed.tokens.access_token != connected.access_token
+    assert tokens.get(x_user_id) is None
+    emitted = json.dumps([r.__dict__ for r in every_log_record()], default=str) + capsys.readouterr().out
+    assert "access token refreshed" in emitted
+    secrets = {
+        "access token": connected.access_token,
+        "refresh token": connected.refresh_token,
+        "new access token": refreshed.tokens.access_token,
+        "new refresh token": refreshed.tokens.refresh_token,
+        "client secret": pipeline_x.oauth2_client.client_secret,
+    }
+    assert [name for name, secret in secrets.items() if secret and secret in emitted] == []
