@@ -24,29 +24,23 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.account_tokens import AccountTokens
 from shared.budget import ReadBudget
-from shared.clock import Clock
 from shared.errors import MalformedMessage
-from shared.models import LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
+from shared.models import LikesPage, SubscriberStatus, SyncOutcome, XUser
 from shared.purge import purge_subscriber, revoke_account
 from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
-from shared.store.tokens import TokenStore
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.sync_queue import parse_request, redelivery_delay
-from shared.tokens import KmsTokenCipher
-from shared.x_api import XApi
 from shared.x_client import XClient, XCredentials
-from shared.x_oauth2 import OAuth2ClientCredentials, XOAuth2
 from shared.x_retry import RetryingX, RetryPolicy
+from worker.accounts import CREDENTIALS_MAX_AGE, account_tokens, account_x
 
 logger, metrics = observability("worker")
 tracer = Tracer(service="worker")
 # A batch where every record failed is reported like any other (every id listed) rather than raised:
 # Lambda retries the same messages either way, and the log shows one failure per record, not a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
 X_RETRY = RetryPolicy()
 
 
@@ -97,44 +91,6 @@ def x_client(settings: Settings) -> XClient:
         raise SettingsError("X_CREDENTIALS_PARAMETER is not set")
     raw: str = parameters.get_parameter(settings.x_credentials_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
     return _x_client(raw, settings.x_api_base_url)
-
-
-@cache
-def _oauth2(raw_client: str, base_url: str) -> XOAuth2:
-    return XOAuth2(base_url, OAuth2ClientCredentials.from_json(raw_client))
-
-
-def oauth2_client(settings: Settings) -> XOAuth2:
-    """X's token endpoint with the app's OAuth 2.0 client (read only when a token is refreshed or revoked)."""
-    if not settings.x_oauth2_client_parameter:
-        raise SettingsError("X_OAUTH2_CLIENT_PARAMETER is not set")
-    raw: str = parameters.get_parameter(settings.x_oauth2_client_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
-    return _oauth2(raw, settings.x_api_base_url)
-
-
-@cache
-def _token_store(settings: Settings) -> TokenStore:
-    cipher = KmsTokenCipher(settings.tokens_key_id or "", settings.region, settings.aws_endpoint_url)
-    return TokenStore.open(settings.tokens_table_name or "", settings.region, settings.aws_endpoint_url, cipher)
-
-
-def account_tokens(settings: Settings, clock: Clock) -> AccountTokens | None:
-    """Connected accounts' tokens; None on a stack without the tokens table (operator credentials only)."""
-    if not (settings.tokens_table_name and settings.tokens_key_id):
-        return None
-    return AccountTokens(_token_store(settings), oauth=lambda: oauth2_client(settings), clock=clock)
-
-
-def account_x(settings: Settings, tokens: AccountTokens | None, retrying: RetryingX) -> Callable[[Subscriber], XApi]:
-    """How a sync reads a connected account: its fresh access token, with this invocation's retries."""
-
-    def x_for(sub: Subscriber) -> XApi:
-        if tokens is None:
-            raise SettingsError("TOKENS_TABLE_NAME and TOKENS_KEY_ID are needed to sync connected accounts")
-        token = tokens.access_token(sub.x_user_id or "")
-        return retrying.with_client(XClient.for_user_token(token, settings.x_api_base_url))
-
-    return x_for
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
