@@ -121,18 +121,7 @@ class AccountTokens:
             return True
         if stored is None:
             return False
-        # The refresh token first: revoking it ends the grant; the access token then dies within 2 hours anyway.
-        pairs = (("refresh_token", stored.tokens.refresh_token), ("access_token", stored.tokens.access_token))
-        for hint, token in pairs:
-            if not token:
-                continue
-            try:
-                self.oauth().revoke(token, hint)
-            except Exception as exc:  # a failed revoke must not keep the tokens (or the likes) here
-                log.warning(
-                    "could not revoke a token at X; deleting it anyway",
-                    extra={"x_user_id": x_user_id, "token_type": hint, "reason": type(exc).__name__},
-                )
+        self._revoke(x_user_id, stored.tokens)
         self.store.delete(x_user_id)
         log.info("account tokens revoked and deleted", extra={"x_user_id": x_user_id})
         return True
@@ -181,12 +170,35 @@ class AccountTokens:
                     "the account's tokens changed during a refresh (reconnected or disconnected); reading them again",
                     extra={"x_user_id": x_user_id},
                 )
+                if self._gone(x_user_id):
+                    # Disconnected meanwhile: the tokens X just gave are nobody's now; end them too.
+                    self._revoke(x_user_id, new)
                 return None
             log.info("access token refreshed", extra={"x_user_id": x_user_id, "expires_at": new.expires_at.isoformat()})
             return new.access_token
         finally:
             if not stored:
                 self._release(x_user_id)
+
+    def _revoke(self, x_user_id: str, tokens: TokenSet) -> None:
+        """Revoke at X, best effort. The refresh token first: it ends the grant (the access token would die
+        within 2 hours anyway). A failure is logged, without the token, and does not stop a deletion."""
+        for hint, token in (("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token)):
+            if not token:
+                continue
+            try:
+                self.oauth().revoke(token, hint)
+            except Exception as exc:  # a failed revoke must not keep the tokens (or the likes) here
+                log.warning(
+                    "could not revoke a token at X; deleting it anyway",
+                    extra={"x_user_id": x_user_id, "token_type": hint, "reason": type(exc).__name__},
+                )
+
+    def _gone(self, x_user_id: str) -> bool:
+        try:
+            return self.store.get(x_user_id) is None
+        except TokensUnreadable:
+            return False
 
     def _release(self, x_user_id: str) -> None:
         try:

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from local.context import LocalLambdaContext
 from local.provision import REGION, StackResources
 from local.xsim import XSim
-from shared.account_tokens import AccountTokens, TokensBusy, TokensUnreadable
+from shared.account_tokens import AccountTokens, ReconnectNeeded, TokensBusy, TokensUnreadable
 from shared.budget import ReadBudget
 from shared.errors import XGrantInvalid
 from shared.models import LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
@@ -290,6 +291,42 @@ def test_a_reconnect_during_a_refresh_wins(tokens: TokenStore, xsim: XSim, token
     assert stored is not None
     assert stored.tokens.refresh_token == racing.reconnected.refresh_token
     assert refreshes(token_endpoint) == 1
+
+
+class DisconnectedDuringRefresh(TokenStore):
+    """The real store, with the owner disconnecting (the purge deleting the tokens) during a refresh."""
+
+    def __init__(self, store: TokenStore) -> None:
+        super().__init__(store._items, store._cipher)
+
+    def store_rotated(self, x_user_id: str, tokens: TokenSet, *, generation: str, owner: str, now: datetime) -> bool:
+        self.delete(x_user_id)
+        return super().store_rotated(x_user_id, tokens, generation=generation, owner=owner, now=now)
+
+
+def test_a_disconnect_during_a_refresh_leaves_no_live_token(
+    tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
+) -> None:
+    # Given demo's access token expired, and demo disconnecting while a worker refreshes it
+    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
+    tokens.put(x_user_id, connected, xsim.clock.now())
+    xsim.clock.advance(TWO_HOURS)
+    racing = DisconnectedDuringRefresh(tokens)
+
+    # When the worker wants an access token
+    with pytest.raises(ReconnectNeeded):
+        AccountTokens(racing, oauth=lambda: oauth2_for(xsim, token_endpoint.url), clock=xsim.clock).access_token(
+            x_user_id
+        )
+
+    # Then the tokens X gave in that refresh were revoked at once, and nothing was stored again
+    revoked = [r.body for r in token_endpoint.requests if r.path == "/2/oauth2/revoke"]
+    assert [b"token_type_hint=refresh_token" in body for body in revoked] == [True, False]
+    new_refresh_token = parse_qs(revoked[0].decode())["token"][0]
+    assert new_refresh_token != connected.refresh_token
+    with pytest.raises(XGrantInvalid):
+        oauth2_for(xsim).refresh(new_refresh_token, xsim.clock.now())
+    assert tokens.get(x_user_id) is None
 
 
 def test_a_lock_held_too_long_is_waited_for_boundedly_then_runs_out(
