@@ -157,7 +157,7 @@ def sync_subscriber(
         # Not retried and never the DLQ's: the message is done, the page offers "Reconnect".
         message = f"X no longer accepts this account's connection; its owner must connect again: {exc}"
         return _finish(
-            ports, username, SubscriberStatus.RECONNECT_NEEDED, clock.now() + policy.reconnect_wait, message, progress
+            ports, sub.key, SubscriberStatus.RECONNECT_NEEDED, clock.now() + policy.reconnect_wait, message, progress
         )
     except (XDeferred, XForbidden, XUserNotFound, XRejected) as exc:
         status, retry_at, message = _refusal(exc, clock.now(), policy)
