@@ -17,7 +17,7 @@ from typing import Protocol
 
 from shared.clock import Clock, next_utc_midnight
 from shared.errors import XRateLimited, XUsageCapped
-from shared.models import AuthKind, RateLimit, Subscriber, Usage
+from shared.models import AuthKind, RateLimit, Usage
 from shared.x_api import MIN_PAGE
 
 LIKES_ENDPOINT = "liked_tweets"  # the operator token's likes window is kept under this name (status shows it)
@@ -32,6 +32,16 @@ class BudgetStore(Protocol):
     def usage(self, day: str) -> Usage: ...
 
     def add_usage(self, now: datetime, posts_read: int, x_requests: int) -> Usage: ...
+
+
+class WindowOwner(Protocol):
+    """What the budget needs to know of a subscriber: its key and which credentials read it."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def auth(self) -> AuthKind: ...
 
 
 class AccountWindowStore(Protocol):
@@ -79,28 +89,28 @@ class ReadBudget:
         # subscriber's lock), so after the first read the window is ours to keep in memory.
         self._known: dict[str, RateLimit] = {}
 
-    def before_request(self, wanted: int, sub: Subscriber | None = None) -> int:
+    def before_request(self, wanted: int, sub: WindowOwner | None = None) -> int:
         now = self._clock.now()
         windows = [self._window(sub)]
         if self._app_wide:
             windows.append(self._store.rate_window(APP_WIDE_ENDPOINT))
         return allowed_page_size(now, windows, self._store.usage(now.strftime("%Y-%m-%d")), self._daily_budget, wanted)
 
-    def after_response(self, rate: RateLimit, posts_read: int, sub: Subscriber | None = None) -> None:
+    def after_response(self, rate: RateLimit, posts_read: int, sub: WindowOwner | None = None) -> None:
         self._save(sub, rate.remaining, rate.reset_at)
         self._store.add_usage(self._clock.now(), posts_read, 1)
 
-    def rate_limited(self, reset_at: datetime, sub: Subscriber | None = None) -> None:
+    def rate_limited(self, reset_at: datetime, sub: WindowOwner | None = None) -> None:
         self._save(sub, 0, reset_at)
         self._store.add_usage(self._clock.now(), 0, 1)
 
-    def _own_window(self, sub: Subscriber | None) -> str | None:
+    def _own_window(self, sub: WindowOwner | None) -> str | None:
         """The subscription key whose own window a request spends; None: the operator token's shared one."""
         if sub is None or self._accounts is None or sub.auth is not AuthKind.OAUTH2:
             return None
         return sub.key
 
-    def _window(self, sub: Subscriber | None) -> RateLimit:
+    def _window(self, sub: WindowOwner | None) -> RateLimit:
         key = self._own_window(sub)
         if key is None or self._accounts is None:
             return self._store.rate_window(LIKES_ENDPOINT)
@@ -108,7 +118,7 @@ class ReadBudget:
             self._known[key] = self._accounts.rate_window(key)
         return self._known[key]
 
-    def _save(self, sub: Subscriber | None, remaining: int | None, reset_at: datetime | None) -> None:
+    def _save(self, sub: WindowOwner | None, remaining: int | None, reset_at: datetime | None) -> None:
         key = self._own_window(sub)
         if key is None or self._accounts is None:
             self._store.save_rate_window(LIKES_ENDPOINT, remaining, reset_at)

@@ -10,7 +10,7 @@ import pytest
 
 from shared.budget import APP_WIDE_ENDPOINT, LIKES_ENDPOINT, ReadBudget
 from shared.errors import XRateLimited
-from shared.models import AuthKind, RateLimit, Subscriber, SubscriberStatus, Usage
+from shared.models import AuthKind, RateLimit, Usage
 from tests.support.fake_x import ManualClock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -38,8 +38,16 @@ class Windows:
         return Usage(now.strftime("%Y-%m-%d"), self.posts_read, 0)
 
 
-def subscriber(key: str, auth: AuthKind) -> Subscriber:
-    return Subscriber(username=key, display_username=key, status=SubscriberStatus.READY, created_at=NOW, auth=auth)
+@dataclass(frozen=True)
+class Owner:
+    """What the budget reads of a subscriber."""
+
+    key: str
+    auth: AuthKind
+
+
+def subscriber(key: str, auth: AuthKind) -> Owner:
+    return Owner(key, auth)
 
 
 def budget(app: Windows, accounts: Windows, *, app_wide: bool = False, daily: int = 0) -> ReadBudget:
