@@ -160,6 +160,13 @@ class AccountTokens:
             try:
                 new = self.oauth().refresh(locked.tokens.refresh_token, now)
             except XGrantInvalid as exc:
+                if self._rotated_since(locked):
+                    # Our lock ran out while X was slow and another worker refreshed (or the owner reconnected):
+                    # the grant lives on, under tokens we have not read yet.
+                    log.warning(
+                        "the refresh token was spent by another worker; reading again", extra={"x_user_id": x_user_id}
+                    )
+                    return None
                 raise ReconnectNeeded(f"X refused to refresh the account's token: {exc}") from None
             # Stored before it is used: the old refresh token is spent, this one is the only way on.
             stored = self.store.store_rotated(
@@ -193,6 +200,15 @@ class AccountTokens:
                     "could not revoke a token at X; deleting it anyway",
                     extra={"x_user_id": x_user_id, "token_type": hint, "reason": type(exc).__name__},
                 )
+
+    def _rotated_since(self, locked: StoredTokens) -> bool:
+        try:
+            now = self.store.get(locked.x_user_id)
+        except TokensUnreadable:
+            return False
+        return now is not None and (
+            now.generation != locked.generation or now.tokens.refresh_token != locked.tokens.refresh_token
+        )
 
     def _gone(self, x_user_id: str) -> bool:
         try:

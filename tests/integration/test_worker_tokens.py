@@ -353,6 +353,40 @@ def test_a_lock_held_too_long_is_waited_for_boundedly_then_runs_out(
     assert refreshes(token_endpoint) == 1
 
 
+def test_a_worker_whose_lock_ran_out_at_a_slow_x_does_not_declare_the_grant_dead(
+    tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
+) -> None:
+    # Given demo's access token expired, and a first worker's refresh held at X past its 30-second lock
+    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
+    tokens.put(x_user_id, connected, xsim.clock.now())
+    xsim.clock.advance(TWO_HOURS)
+    token_endpoint.hold(is_refresh)
+    results: dict[str, str | BaseException] = {}
+
+    def slow_worker() -> None:
+        try:
+            results["slow"] = accounts_for(tokens, xsim, token_endpoint).access_token(x_user_id)
+        except BaseException as exc:  # the thread's outcome, asserted below
+            results["slow"] = exc
+
+    slow = threading.Thread(target=slow_worker)
+    slow.start()
+    assert token_endpoint.held.wait(10)
+    xsim.clock.advance(31)
+
+    # When a second worker takes the lapsed lock and refreshes first, and then X answers the slow one
+    second = accounts_for(tokens, xsim, token_endpoint).access_token(x_user_id)
+    token_endpoint.release()
+    slow.join(20)
+
+    # Then X refused the slow worker's spent token, and it took the second worker's tokens, not reconnect_needed
+    assert refreshes(token_endpoint) == 2
+    assert results["slow"] == second
+    stored = tokens.get(x_user_id)
+    assert stored is not None
+    assert stored.tokens.access_token == second
+
+
 # --- reconnect_needed -----------------------------------------------------------------------------------
 
 
