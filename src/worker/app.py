@@ -115,12 +115,12 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
     def seconds_left() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000
 
-    logger.append_keys(username=request.username, message_id=record.message_id)
+    logger.append_keys(subscriber=request.subscriber, message_id=record.message_id)
     tokens = account_tokens(rt.settings, rt.clock)
     try:
         if request.action == "purge":
-            revoke_account(request.username, subscribers=rt.subscribers, accounts=tokens)
-            purge_subscriber(request.username, store=rt.likes, seconds_left=seconds_left)
+            revoke_account(request.subscriber, subscribers=rt.subscribers, accounts=tokens)
+            purge_subscriber(request.subscriber, store=rt.likes, seconds_left=seconds_left)
             return
         x = invocation_x(rt.settings, lambda_context.aws_request_id, seconds_left)
         budget = ReadBudget(
@@ -144,10 +144,10 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
             lock_for=timedelta(seconds=seconds_left() + 30),
             retry_in=timedelta(seconds=_redelivery(record)),
         )
-        outcome = sync_subscriber(request.username, ports=ports, policy=policy, seconds_left=seconds_left)
+        outcome = sync_subscriber(request.subscriber, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
     finally:
-        logger.remove_keys(["username", "message_id"])
+        logger.remove_keys(["subscriber", "message_id"])
 
 
 def _redelivery(record: SQSRecord) -> int:
