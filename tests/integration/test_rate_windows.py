@@ -17,7 +17,6 @@ from local.xsim import XSim
 from shared.budget import LIKES_ENDPOINT, ReadBudget
 from shared.models import LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
 from shared.store import Stores
-from shared.store.items import Table
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.x_api import XApi
 from shared.x_client import XClient
@@ -37,14 +36,14 @@ class NoOperatorX:
 class Accounts:
     """Two connected accounts on one simulator, each with its own subscription and access token."""
 
-    def __init__(self, sim: XSim, store: Stores, table: Table, names: dict[str, str]) -> None:
+    def __init__(self, sim: XSim, store: Stores, names: dict[str, str]) -> None:
         self.sim = sim
         self.store = store
         self.tokens: dict[str, str] = {}
         for key, x_name in names.items():
             x_user_id, tokens = connect(sim, x_name, now=sim.clock.now())
             self.tokens[x_user_id] = tokens.access_token
-            connected_subscription(store, table, key, x_user_id, sim.clock.now())
+            connected_subscription(store, key, x_user_id, sim.clock.now())
 
     def sync(self, key: str, *, app_wide_window: bool = False) -> SyncOutcome:
         def account_x(sub: Subscriber) -> XApi:
@@ -74,10 +73,10 @@ class Accounts:
 
 
 @pytest.fixture
-def accounts(xsim_factory: Callable[..., XSim], store: Stores, table: Table, username: str) -> Callable[[], Accounts]:
+def accounts(xsim_factory: Callable[..., XSim], store: Stores, username: str) -> Callable[[], Accounts]:
     def make() -> Accounts:
         sim = xsim_factory(rate_limit=PER_USER, app_rate_limit=PER_USER, like_every_minutes={})
-        return Accounts(sim, store, table, {f"{username}a": "demo", f"{username}b": "bigfan"})
+        return Accounts(sim, store, {f"{username}a": "demo", f"{username}b": "bigfan"})
 
     return make
 

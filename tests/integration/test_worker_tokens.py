@@ -28,7 +28,6 @@ from shared.budget import ReadBudget
 from shared.errors import XGrantInvalid
 from shared.models import LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
 from shared.store import Stores
-from shared.store.items import Table
 from shared.store.tokens import TokenStore, bind_tokens
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.tokens import KmsTokenCipher, TokenSet
@@ -133,12 +132,12 @@ def invoke(*bodies: dict[str, str]) -> dict[str, Any]:
 
 
 def test_an_expired_access_token_is_refreshed_before_use(
-    store: Stores, table: Table, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
+    store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
 ) -> None:
     # Given demo connected, and two hours later (its access token has expired at X)
     x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
     tokens.put(x_user_id, connected, xsim.clock.now())
-    connected_subscription(store, table, username, x_user_id, xsim.clock.now())
+    connected_subscription(store, username, x_user_id, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
 
     # When the account is synced
@@ -160,12 +159,12 @@ def test_an_expired_access_token_is_refreshed_before_use(
 
 
 def test_a_fresh_access_token_is_used_as_it_is(
-    store: Stores, table: Table, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
+    store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
 ) -> None:
     # Given demo connected an hour and 50 minutes ago (more than 5 minutes left)
     x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
     tokens.put(x_user_id, connected, xsim.clock.now())
-    connected_subscription(store, table, username, x_user_id, xsim.clock.now())
+    connected_subscription(store, username, x_user_id, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS - 600)
 
     # When the account is synced
@@ -177,12 +176,12 @@ def test_a_fresh_access_token_is_used_as_it_is(
 
 
 def test_the_new_refresh_token_is_stored_before_the_new_access_token_is_used(
-    store: Stores, table: Table, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
+    store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
 ) -> None:
     # Given demo's access token expired
     x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
     tokens.put(x_user_id, connected, xsim.clock.now())
-    connected_subscription(store, table, username, x_user_id, xsim.clock.now())
+    connected_subscription(store, username, x_user_id, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
 
     # When a worker dies right after the refresh, before it reads any like
@@ -391,14 +390,14 @@ def test_a_worker_whose_lock_ran_out_at_a_slow_x_does_not_declare_the_grant_dead
 
 
 def test_invalid_grant_is_reconnect_needed_with_no_retry(
-    store: Stores, table: Table, tokens: TokenStore, pipeline_x: XSim, username: str
+    store: Stores, tokens: TokenStore, pipeline_x: XSim, username: str
 ) -> None:
     # Given a connected account whose token has expired and whose refresh token X no longer accepts
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     oauth2_for(pipeline_x).refresh(connected.refresh_token or "", now)  # spent elsewhere
     tokens.put(x_user_id, replace(connected, expires_at=now - timedelta(minutes=1)), now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
 
     # When the worker syncs it
     result = invoke({"username": username})
@@ -434,7 +433,6 @@ class OtherAccountsContext:
 
 def test_tokens_under_another_accounts_encryption_context_are_reconnect_needed(
     store: Stores,
-    table: Table,
     tokens: TokenStore,
     env: dict[str, str],
     aws_endpoint: str,
@@ -446,7 +444,7 @@ def test_tokens_under_another_accounts_encryption_context_are_reconnect_needed(
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     cipher = OtherAccountsContext(KmsTokenCipher(env["TOKENS_KEY_ID"], REGION, aws_endpoint))
     TokenStore(bind_tokens(env["TOKENS_TABLE_NAME"], REGION, aws_endpoint), cipher).put(x_user_id, connected, now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
 
     # When the worker syncs the account
     result = invoke({"username": username})
@@ -463,13 +461,13 @@ def test_tokens_under_another_accounts_encryption_context_are_reconnect_needed(
 
 
 def test_an_access_token_revoked_at_x_is_reconnect_needed(
-    store: Stores, table: Table, tokens: TokenStore, pipeline_x: XSim, username: str
+    store: Stores, tokens: TokenStore, pipeline_x: XSim, username: str
 ) -> None:
     # Given a fresh access token that the owner revoked at X
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     tokens.put(x_user_id, connected, now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
     oauth2_for(pipeline_x).revoke(connected.access_token, "access_token")
 
     # When the worker syncs the account (X answers liked_tweets with 401)
@@ -485,13 +483,13 @@ def test_an_access_token_revoked_at_x_is_reconnect_needed(
 
 
 def test_a_connected_account_syncs_through_the_handler(
-    store: Stores, table: Table, tokens: TokenStore, pipeline_x: XSim, username: str
+    store: Stores, tokens: TokenStore, pipeline_x: XSim, username: str
 ) -> None:
     # Given a connected account with a fresh token
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     tokens.put(x_user_id, connected, now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
 
     # When the worker syncs it
     result = invoke({"username": username})
@@ -508,13 +506,13 @@ def test_a_connected_account_syncs_through_the_handler(
 
 
 def test_a_purge_revokes_the_tokens_at_x_then_deletes_them_and_the_likes(
-    store: Stores, table: Table, tokens: TokenStore, pipeline_x: XSim, username: str
+    store: Stores, tokens: TokenStore, pipeline_x: XSim, username: str
 ) -> None:
     # Given a connected account with likes stored, whose owner has disconnected
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     tokens.put(x_user_id, connected, now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
     store_likes(store, username, [make_post(n) for n in range(30)])
     store.subscribers.mark_deleting(username)
 
@@ -535,7 +533,6 @@ def test_a_purge_revokes_the_tokens_at_x_then_deletes_them_and_the_likes(
 
 def test_a_revoke_that_fails_does_not_keep_the_tokens(
     store: Stores,
-    table: Table,
     tokens: TokenStore,
     pipeline_x: XSim,
     username: str,
@@ -546,7 +543,7 @@ def test_a_revoke_that_fails_does_not_keep_the_tokens(
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     tokens.put(x_user_id, connected, now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
     store_likes(store, username, [make_post(n) for n in range(3)])
     store.subscribers.mark_deleting(username)
     with RecordingEndpoint() as refusing_x:
@@ -591,7 +588,6 @@ def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], 
 
 def test_no_token_or_secret_reaches_a_log_line_or_metric(
     store: Stores,
-    table: Table,
     tokens: TokenStore,
     pipeline_x: XSim,
     username: str,
@@ -602,7 +598,7 @@ def test_no_token_or_secret_reaches_a_log_line_or_metric(
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     tokens.put(x_user_id, replace(connected, expires_at=now + timedelta(minutes=1)), now)
-    connected_subscription(store, table, username, x_user_id, now)
+    connected_subscription(store, username, x_user_id, now)
 
     # When the worker syncs it (refreshing the token), and then purges it on disconnect
     synced = invoke({"username": username})

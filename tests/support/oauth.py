@@ -19,7 +19,6 @@ from local.provision import REGION, client, stack_refs
 from local.xsim import XSim
 from shared.models import AuthKind, Subscriber
 from shared.store import Stores
-from shared.store.items import PROFILE_SK, ProfileItem, Table, subscriber_pk
 from shared.store.tokens import TokenStore
 from shared.tokens import KmsTokenCipher, TokenSet
 from shared.x_oauth2 import SCOPES, OAuth2ClientCredentials, XOAuth2
@@ -93,13 +92,9 @@ def token_store(aws_endpoint: str, env: dict[str, str]) -> TokenStore:
     return TokenStore.open(env["TOKENS_TABLE_NAME"], REGION, aws_endpoint, cipher)
 
 
-def connected_subscription(store: Stores, table: Table, key: str, x_user_id: str, now: datetime) -> Subscriber:
+def connected_subscription(store: Stores, key: str, x_user_id: str, now: datetime) -> Subscriber:
     """A subscription read with its owner's own OAuth 2.0 token, due now."""
-    store.subscribers.create_subscriber(key, key, now, now)
-    table.profile(pk=subscriber_pk(key), sk=PROFILE_SK).update(
-        actions=[ProfileItem.auth.set(AuthKind.OAUTH2.value), ProfileItem.x_user_id.set(x_user_id)]
-    )
-    sub = store.subscribers.get_subscriber(key, consistent=True)
-    assert sub is not None
+    sub, created = store.subscribers.create_subscriber(key, key, now, now, x_user_id=x_user_id, auth=AuthKind.OAUTH2)
+    assert created
     assert sub.auth is AuthKind.OAUTH2
     return sub
