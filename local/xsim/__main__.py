@@ -26,6 +26,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42, help="demo data seed: same seed, same data (default 42)")
     p.add_argument("--rate-limit", type=int, default=75, help="requests per window per user and endpoint (75)")
     p.add_argument("--app-rate-limit", type=int, default=None, help="per app and endpoint (default: --rate-limit)")
+    p.add_argument(
+        "--app-window-for-users",
+        action="store_true",
+        help="count user-context requests against the per-app window too (default: app-only requests only)",
+    )
     p.add_argument("--window", type=int, default=900, help="rate-limit window in seconds (900)")
     p.add_argument("--depth-cap", type=int, default=3200, help="how deep a like list can be paged (3200)")
     p.add_argument("--usage-cap", type=int, default=None, help="billed post reads per period per app (no cap)")
@@ -65,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         rate_limit=args.rate_limit,
         app_rate_limit=args.app_rate_limit or args.rate_limit,
+        app_window_for_users=args.app_window_for_users,
         window_seconds=args.window,
         depth_cap=args.depth_cap,
         usage_cap=args.usage_cap,

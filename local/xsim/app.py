@@ -94,6 +94,7 @@ class XSimApp:
                 user_limit=config.rate_limit,
                 app_limit=config.app_rate_limit,
                 window_seconds=config.window_seconds,
+                app_window_for_users=config.app_window_for_users,
             )
             self.billing = Billing(
                 self.clock,
@@ -261,6 +262,7 @@ class XSimApp:
                 "rate_limit": {
                     "per_user": self.config.rate_limit,
                     "per_app": self.config.app_rate_limit,
+                    "app_window_for_users": self.config.app_window_for_users,
                     "window_seconds": self.config.window_seconds,
                 },
                 "usage_cap": self.config.usage_cap,

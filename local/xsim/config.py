@@ -9,10 +9,13 @@ from datetime import datetime
 @dataclass(frozen=True)
 class XSimConfig:
     seed: int = 42
-    # X: 75 requests / 15 min on liked_tweets, per user and per app. Applied to each endpoint separately.
+    # X: 75 requests / 15 min on liked_tweets per user token (user context), and a window per app for app-only
+    # (bearer) requests. Applied to each endpoint separately.
     rate_limit: int = 75
     app_rate_limit: int = 75
     window_seconds: int = 900
+    # Count user-context requests against the app's window too, as a plan with an app-wide cap would.
+    app_window_for_users: bool = False
     # How deep X lets anyone page into a like list (seen 3-5k on X); pagination simply ends there.
     depth_cap: int = 3200
     # Billed post reads per app per period before X answers 429 usage-capped; None = no cap.

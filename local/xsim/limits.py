@@ -1,4 +1,9 @@
-"""X's limits: request windows per endpoint (per user and per app), the post-read usage cap, and billing.
+"""X's limits: request windows per endpoint (per user token, and per app for app-only calls), the post-read
+usage cap, and billing.
+
+As X documents them, user-context requests (OAuth 1.0a, OAuth 2.0 user tokens) count against the user's window
+only, and app-only (bearer) requests against the app's. `app_window_for_users` also counts user-context
+requests against the app's window, as a plan with an app-wide cap would (off by default).
 
 A window opens with its first request and closes `window` seconds later; `x-rate-limit-reset` is that
 moment in epoch seconds. Rejected requests (429) do not count. Post reads are billed once per post per
@@ -37,21 +42,34 @@ class _Window:
 
 
 class RateLimiter:
-    """Fixed windows per (endpoint, app, user) and per (endpoint, app); a request needs room in both."""
+    """Fixed windows per (endpoint, app, user) for user-context requests and per (endpoint, app) for app-only
+    ones (and for user-context ones too with `app_window_for_users`); a request needs room in each it counts in."""
 
-    def __init__(self, clock: SimClock, *, user_limit: int, app_limit: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        clock: SimClock,
+        *,
+        user_limit: int,
+        app_limit: int,
+        window_seconds: int,
+        app_window_for_users: bool = False,
+    ) -> None:
         self._clock = clock
         self._user_limit = user_limit
         self._app_limit = app_limit
         self._window = window_seconds
+        self._app_window_for_users = app_window_for_users
         self._windows: dict[tuple[str, ...], _Window] = {}
         self._lock = threading.Lock()
 
     def hit(self, endpoint: str, app_id: str, user_id: str | None) -> RateDecision:
-        """Count one request if both windows have room; the answer carries the headers to send either way."""
+        """Count one request if its windows have room; the answer carries the headers to send either way.
+        `user_id` None: an app-only request."""
         now = int(self._clock.time())
         with self._lock:
-            buckets = [(self._current(("app", endpoint, app_id), now), self._app_limit)]
+            buckets = []
+            if user_id is None or self._app_window_for_users:
+                buckets.append((self._current(("app", endpoint, app_id), now), self._app_limit))
             if user_id is not None:
                 buckets.append((self._current(("user", endpoint, app_id, user_id), now), self._user_limit))
             full = [(w, limit) for w, limit in buckets if w.used >= limit]

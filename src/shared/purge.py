@@ -6,11 +6,13 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from shared.models import Subscriber
+
 log = logging.getLogger(__name__)
 
 
 class PurgeStore(Protocol):
-    def purge(self, username: str, max_items: int = 2000) -> tuple[int, bool]: ...
+    def purge(self, key: str, max_items: int = 2000) -> tuple[int, bool]: ...
 
 
 class PurgeUnfinished(Exception):
@@ -18,15 +20,33 @@ class PurgeUnfinished(Exception):
 
 
 def purge_subscriber(
-    username: str, *, store: PurgeStore, seconds_left: Callable[[], float], min_seconds_left: float = 10.0
+    key: str, *, store: PurgeStore, seconds_left: Callable[[], float], min_seconds_left: float = 10.0
 ) -> int:
     deleted = 0
     while True:
-        count, done = store.purge(username)
+        count, done = store.purge(key)
         deleted += count
         if done:
-            log.info("subscriber purged", extra={"username": username, "items_deleted": deleted})
+            log.info("subscriber purged", extra={"subscriber": key, "items_deleted": deleted})
             return deleted
         if seconds_left() < min_seconds_left:
-            log.warning("purge paused; SQS will redeliver", extra={"username": username, "items_deleted": deleted})
-            raise PurgeUnfinished(f"{deleted} items of @{username} deleted; more remain")
+            log.warning("purge paused; SQS will redeliver", extra={"subscriber": key, "items_deleted": deleted})
+            raise PurgeUnfinished(f"{deleted} items of subscriber {key} deleted; more remain")
+
+
+class PurgeSubscribers(Protocol):
+    def get_subscriber(self, key: str, *, consistent: bool = False) -> Subscriber | None: ...
+
+
+class AccountDisconnect(Protocol):
+    def disconnect(self, x_user_id: str) -> bool: ...
+
+
+def revoke_account(key: str, *, subscribers: PurgeSubscribers, accounts: AccountDisconnect | None) -> bool:
+    """Before a subscription's likes go: revoke its account's tokens at X and delete them (the worker is the
+    only function that can read them). First, so a purge that runs out of time and comes back finds them gone.
+    True if there were tokens to forget."""
+    sub = subscribers.get_subscriber(key, consistent=True)
+    if accounts is None or sub is None or sub.x_user_id is None:
+        return False
+    return accounts.disconnect(sub.x_user_id)

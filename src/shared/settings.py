@@ -44,6 +44,9 @@ class Settings:
     # The app's public base URL (ending in /) when it is not the one the request came in on (a custom domain
     # in front of API Gateway); unset, it is derived from each request (scheme, host and stage).
     app_url: str | None = None
+    # One more X request window shared by every account (X documents per-user windows only for user-context
+    # calls; should a plan add an app-wide cap, turn this on: X_APP_RATE_WINDOW=true). Off by default.
+    app_rate_window: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +78,7 @@ class Settings:
             tokens_table_name=env.get("TOKENS_TABLE_NAME") or None,
             tokens_key_id=env.get("TOKENS_KEY_ID") or None,
             app_url=app_url,
+            app_rate_window=env.get("X_APP_RATE_WINDOW", "").strip().lower() in ("1", "true", "yes", "on"),
         )
 
 

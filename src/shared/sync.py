@@ -11,23 +11,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shared.account_tokens import ReconnectNeeded
 from shared.budget import ReadBudget
 from shared.clock import Clock, next_utc_midnight
 from shared.errors import (
     ConcurrentUpdate,
     XDeferred,
     XForbidden,
+    XGrantInvalid,
     XInvalidCursor,
     XRateLimited,
     XRejected,
     XUsageCapped,
     XUserNotFound,
 )
-from shared.models import LikesPage, PageRecord, Post, Subscriber, SubscriberStatus, SyncEnd, SyncOutcome, Walk, XUser
+from shared.models import (
+    AuthKind,
+    LikesPage,
+    PageRecord,
+    Post,
+    Subscriber,
+    SubscriberStatus,
+    SyncEnd,
+    SyncOutcome,
+    Walk,
+    XUser,
+)
 from shared.redact import redact
 from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
@@ -36,17 +49,17 @@ RATE_WINDOW = timedelta(minutes=15)
 
 
 class SyncSubscribers(Protocol):
-    def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None: ...
+    def acquire(self, key: str, now: datetime, hold_for: timedelta) -> Subscriber | None: ...
 
-    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
+    def get_subscriber(self, key: str, *, consistent: bool = False) -> Subscriber | None: ...
 
     def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber: ...
 
-    def finish_sync(self, username: str, end: SyncEnd) -> Subscriber | None: ...
+    def finish_sync(self, key: str, end: SyncEnd) -> Subscriber | None: ...
 
 
 class SyncLikes(Protocol):
-    def known_posts(self, username: str, post_ids: Sequence[str]) -> dict[str, int]: ...
+    def known_posts(self, key: str, post_ids: Sequence[str]) -> dict[str, int]: ...
 
     def append_likes(
         self, sub: Subscriber, posts: Sequence[Post], page: PageRecord, *, now: datetime, source: str = "api"
@@ -55,13 +68,18 @@ class SyncLikes(Protocol):
 
 @dataclass(frozen=True)
 class SyncPorts:
-    """What a sync works with: the subscriber's profile and likes, X, the shared budget and the time."""
+    """What a sync works with: the subscriber's profile and likes, X, the shared budget and the time.
+
+    `x` reads with the operator's credentials; `account_x` gives the X of a connected account (its own
+    OAuth 2.0 token, refreshed if need be), asked only once the subscriber's lock is held.
+    """
 
     subscribers: SyncSubscribers
     likes: SyncLikes
     x: XApi
     budget: ReadBudget
     clock: Clock
+    account_x: Callable[[Subscriber], XApi] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,8 @@ class SyncPolicy:
     max_pages: int = 40  # per sync; the rest waits for the next one (the walk is saved)
     min_seconds_left: float = 10.0  # stop paging when the invocation has less than this left
     refused_retry: timedelta = timedelta(hours=24)  # X refused (400/403/404): try again once a day, not in a loop
+    # The account's grant is dead: nothing helps but its owner connecting again, which re-arms the subscription.
+    reconnect_wait: timedelta = timedelta(days=30)
     # A failed sync's message comes back after this (the worker sets it from the receive count, and tells SQS).
     retry_in: timedelta = timedelta(seconds=30)
     lock_for: timedelta = timedelta(minutes=15)
@@ -114,27 +134,34 @@ def next_page_size(current: int, all_new: bool) -> int:
 
 
 def sync_subscriber(
-    username: str, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float]
+    key: str, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float]
 ) -> SyncOutcome:
-    """Sync one subscriber; X's refusals and limits become statuses, only transient failures raise."""
+    """Sync one subscriber (by its key); X's refusals and limits become statuses, only transient failures raise."""
     clock = ports.clock
-    sub = ports.subscribers.acquire(username, clock.now(), policy.lock_for)
+    sub = ports.subscribers.acquire(key, clock.now(), policy.lock_for)
     if sub is None:
-        current = ports.subscribers.get_subscriber(username)
+        current = ports.subscribers.get_subscriber(key)
         state = "gone" if current is None or current.status is SubscriberStatus.DELETING else "locked"
-        log.info("sync skipped", extra={"username": username, "reason": state})
+        log.info("sync skipped", extra={"subscriber": key, "reason": state})
         status = SubscriberStatus.DELETING if current is None else current.status
-        return SyncOutcome(username, status, detail=f"skipped: {state}")
+        return SyncOutcome(key, status, detail=f"skipped: {state}")
 
     progress = _Progress()
     try:
+        ports = replace(ports, x=_x_of(sub, ports))
         if sub.x_user_id is None:
             user: XUser = ports.x.user_by_username(sub.username)
             sub = ports.subscribers.set_x_user(sub, user.id, user.username)
         _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+    except (ReconnectNeeded, XGrantInvalid) as exc:
+        # Not retried and never the DLQ's: the message is done, the page offers "Reconnect".
+        message = f"X no longer accepts this account's connection; its owner must connect again: {exc}"
+        return _finish(
+            ports, sub.key, SubscriberStatus.RECONNECT_NEEDED, clock.now() + policy.reconnect_wait, message, progress
+        )
     except (XDeferred, XForbidden, XUserNotFound, XRejected) as exc:
         status, retry_at, message = _refusal(exc, clock.now(), policy)
-        return _finish(ports, username, status, retry_at, message, progress)
+        return _finish(ports, sub.key, status, retry_at, message, progress)
     except Exception as exc:
         # Transient (X 5xx, a timeout, DynamoDB): record it, release the lock and let SQS retry the message at
         # retry_at. next_sync_at, the fetcher's lease, lies a lease beyond that retry, so the fetcher never
@@ -143,7 +170,7 @@ def sync_subscriber(
         try:
             _finish(
                 ports,
-                username,
+                sub.key,
                 SubscriberStatus.ERROR,
                 retry_at + policy.lease,
                 _describe(exc),
@@ -151,13 +178,25 @@ def sync_subscriber(
                 retry_at=retry_at,
             )
         except Exception:
-            log.exception("could not record the failed sync", extra={"username": username})
+            log.exception("could not record the failed sync", extra={"subscriber": sub.key})
         raise
 
     if progress.finished:
-        return _finish(ports, username, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
+        return _finish(ports, sub.key, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
     # Out of time or pages, not of likes: due again at once, the fetcher's next run picks it up.
-    return _finish(ports, username, SubscriberStatus.SYNCING, clock.now(), None, progress)
+    return _finish(ports, sub.key, SubscriberStatus.SYNCING, clock.now(), None, progress)
+
+
+def _x_of(sub: Subscriber, ports: SyncPorts) -> XApi:
+    """Who reads this subscriber's likes: its owner's own token (connected accounts) or the operator's."""
+    if sub.auth is not AuthKind.OAUTH2:
+        return ports.x
+    if sub.x_user_id is None:
+        raise ReconnectNeeded("the subscription names no X account to read with")
+    if ports.account_x is None:
+        # A wiring fault, not the owner's: the sync fails and is retried, the subscription keeps its status.
+        raise RuntimeError("this sync was given no way to read connected accounts")
+    return ports.account_x(sub)
 
 
 def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[SubscriberStatus, datetime, str]:
@@ -191,11 +230,11 @@ def _walk(
             )
             return
         page, walk = _fetch(sub, walk, ports=ports, policy=policy, p=p)
-        ports.budget.after_response(page.rate, len(page.posts))
+        ports.budget.after_response(page.rate, len(page.posts), sub)
         p.pages += 1
         p.posts_read += len(page.posts)
 
-        known = ports.likes.known_posts(sub.username, [post.id for post in page.posts])
+        known = ports.likes.known_posts(sub.key, [post.id for post in page.posts])
         new, reached_known = classify_page(page.posts, known, walk.base)
         next_walk = None
         if not (reached_known or page.next_token is None):
@@ -215,7 +254,7 @@ def _walk(
             conflicts += 1
             if conflicts > policy.conflict_retries:
                 raise
-            fresh = ports.subscribers.get_subscriber(sub.username, consistent=True)
+            fresh = ports.subscribers.get_subscriber(sub.key, consistent=True)
             if fresh is None:
                 raise
             log.warning("storing a page conflicted; re-reading it", extra={"username": sub.username})
@@ -251,7 +290,7 @@ def _fetch(
 ) -> tuple[LikesPage, Walk]:
     """The walk's next page, and the walk that fetched it: a refused cursor restarts the walk from the top."""
     while True:
-        size = ports.budget.before_request(walk.page_size)
+        size = ports.budget.before_request(walk.page_size, sub)
         try:
             return ports.x.liked_posts(sub.x_user_id or "", max_results=size, pagination_token=walk.token), walk
         except XInvalidCursor:
@@ -262,9 +301,10 @@ def _fetch(
             walk = Walk(base=walk.base, token=None, page_size=policy.backfill_page)
             p.extra["cursor_restarts"] = p.extra.get("cursor_restarts", 0) + 1
         except XRateLimited as exc:
-            # X's own 429 on this endpoint (not our budget's foresight): every worker waits for this window now.
+            # X's own 429 on this endpoint (not our budget's foresight): every sync spending this token's window
+            # waits for it now.
             reset = exc.reset_at or ports.clock.now() + RATE_WINDOW
-            ports.budget.rate_limited(reset)
+            ports.budget.rate_limited(reset, sub)
             raise XRateLimited(reset, str(exc)) from None
 
 
@@ -275,7 +315,7 @@ def _head_walk(sub: Subscriber, policy: SyncPolicy) -> Walk:
 
 def _finish(
     ports: SyncPorts,
-    username: str,
+    key: str,
     status: SubscriberStatus,
     next_sync_at: datetime,
     error: str | None,
@@ -286,9 +326,9 @@ def _finish(
     # The one way out of a sync: whatever X or an exception said is stored and logged without its secrets.
     error = redact(error)[:MAX_ERROR] if error else None
     end = SyncEnd(status, ports.clock.now(), next_sync_at, error, retry_at)
-    sub = ports.subscribers.finish_sync(username, end)
+    sub = ports.subscribers.finish_sync(key, end)
     outcome = SyncOutcome(
-        username=username,
+        username=sub.username if sub else key,
         status=status,
         new_likes=p.new_likes,
         pages=p.pages,
@@ -300,7 +340,8 @@ def _finish(
     log.info(
         "sync finished",
         extra={
-            "username": username,
+            "subscriber": key,
+            "username": outcome.username,
             "status": status.value,
             "new_likes": p.new_likes,
             "pages": p.pages,

@@ -24,6 +24,7 @@ from requests_oauthlib import OAuth1
 from shared.errors import (
     XError,
     XForbidden,
+    XGrantInvalid,
     XInvalidCursor,
     XRateLimited,
     XRejected,
@@ -107,10 +108,19 @@ class _BaseUrlAdapter(HTTPAdapter):
 
 
 class XClient:
-    """tweepy pointed at `base_url`, answering in domain objects and domain errors."""
+    """tweepy pointed at `base_url`, answering in domain objects and domain errors.
 
-    def __init__(self, credentials: XCredentials, base_url: str, *, timeout: float = 10.0) -> None:
+    `account_token`: the credentials are a connected account's own OAuth 2.0 access token, so X refusing it
+    (401) means the grant is dead (revoked at X): XGrantInvalid, which only the owner can fix by connecting
+    again. With the operator's credentials the same 401 stays XForbidden.
+    """
+
+    def __init__(
+        self, credentials: XCredentials, base_url: str, *, timeout: float = 10.0, account_token: bool = False
+    ) -> None:
+        # tweepy signs with OAuth 1.0a when user_auth=True; with False it sends `bearer_token` (a user token).
         self._user_auth = credentials.oauth1
+        self._account_token = account_token and not credentials.oauth1
         self._client = tweepy.Client(
             bearer_token=credentials.bearer_token,
             consumer_key=credentials.consumer_key,
@@ -130,6 +140,11 @@ class XClient:
             )
         adapter = _BaseUrlAdapter(base_url, oauth1, timeout)
         self._client.session.mount(TWEEPY_HOST, adapter)
+
+    @classmethod
+    def for_user_token(cls, access_token: str, base_url: str, *, timeout: float = 10.0) -> XClient:
+        """A client reading as a connected account, with its OAuth 2.0 user access token."""
+        return cls(XCredentials(bearer_token=access_token), base_url, timeout=timeout, account_token=True)
 
     def user_by_username(self, username: str) -> XUser:
         response = self._call("user", lambda: self._client.get_user(username=username, user_auth=self._user_auth))
@@ -162,7 +177,11 @@ class XClient:
             response: requests.Response = request()
         except tweepy.TooManyRequests as exc:
             raise _too_many(exc) from None
-        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+        except tweepy.Unauthorized as exc:
+            if self._account_token:
+                raise XGrantInvalid("X refused the account's access token (HTTP 401): access was revoked") from None
+            raise XForbidden(_problem_detail(_problem(exc)) or "X refused the request with these credentials") from None
+        except tweepy.Forbidden as exc:
             raise XForbidden(_problem_detail(_problem(exc)) or "X refused the request with these credentials") from None
         except tweepy.NotFound as exc:
             if what == "user":

@@ -52,6 +52,11 @@ class RetryPolicy:
         return min(self.backoff(retry, jitter), budget)
 
 
+@dataclass
+class _Outage:
+    given_up: bool = False  # a call has failed through all its retries in this invocation
+
+
 class RetryingX:
     """The X port, retrying another implementation's transient failures. Made per invocation: it knows how
     much time the invocation has left, which the X client (cached across invocations) does not. Once a call
@@ -66,13 +71,26 @@ class RetryingX:
         seconds_left: Callable[[], float],
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        _outage: _Outage | None = None,
     ) -> None:
         self._x = x
         self._policy = policy
         self._seconds_left = seconds_left
         self._sleep = sleep
         self._jitter = jitter
-        self._given_up = False
+        self._outage = _outage or _Outage()
+
+    def with_client(self, x: XApi) -> RetryingX:
+        """The same retries around another client (a connected account's own), sharing what this invocation
+        learnt: an outage found through one account's client spares the others their retries too."""
+        return RetryingX(
+            x,
+            self._policy,
+            seconds_left=self._seconds_left,
+            sleep=self._sleep,
+            jitter=self._jitter,
+            _outage=self._outage,
+        )
 
     def user_by_username(self, username: str) -> XUser:
         return self._retry("user", lambda: self._x.user_by_username(username))
@@ -90,10 +108,10 @@ class RetryingX:
             except XTransient as exc:
                 failures += 1
                 wait = None
-                if not self._given_up:
+                if not self._outage.given_up:
                     wait = self._policy.wait_before(failures, exc, self._seconds_left(), self._jitter())
                 if wait is None:
-                    self._given_up = True
+                    self._outage.given_up = True
                     log.warning(
                         "X is still failing; no more retries in this invocation, SQS retries the message",
                         extra={"call": call, "attempts": failures, "reason": str(exc)},

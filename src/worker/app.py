@@ -1,8 +1,10 @@
 """The SQS worker: each message names one subscriber to sync (or purge); failures go back to the queue alone.
 
 Powertools' BatchProcessor reports exactly the failed messageIds (ReportBatchItemFailures), so one bad record
-never sends its batch-mates back. X's 429s, refusals and 400s are not failures: they become subscriber
-statuses. X's passing failures are retried within the invocation (shared/x_retry.py); a record that fails
+never sends its batch-mates back. X's 429s, refusals, 400s and dead grants are not failures: they become
+subscriber statuses. A connected account is read with its own OAuth 2.0 token (refreshed here when it is
+about to expire, see shared/account_tokens.py); the operator's subscription with the SSM OAuth 1.0a keys.
+X's passing failures are retried within the invocation (shared/x_retry.py); a record that fails
 anyway comes back after a delay that grows with its receive count, not after the queue's 720 s.
 """
 
@@ -24,21 +26,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.budget import ReadBudget
 from shared.errors import MalformedMessage
-from shared.models import SubscriberStatus, SyncOutcome
-from shared.purge import purge_subscriber
+from shared.models import LikesPage, SubscriberStatus, SyncOutcome, XUser
+from shared.purge import purge_subscriber, revoke_account
 from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.sync_queue import parse_request, redelivery_delay
 from shared.x_client import XClient, XCredentials
 from shared.x_retry import RetryingX, RetryPolicy
+from worker.accounts import CREDENTIALS_MAX_AGE, account_tokens, account_x
 
 logger, metrics = observability("worker")
 tracer = Tracer(service="worker")
 # A batch where every record failed is reported like any other (every id listed) rather than raised:
 # Lambda retries the same messages either way, and the log shows one failure per record, not a crash.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-CREDENTIALS_MAX_AGE = 300  # seconds; a rotated credential is picked up within five minutes
 X_RETRY = RetryPolicy()
 
 
@@ -61,8 +63,22 @@ _invocation_x: dict[str, RetryingX] = {}
 def invocation_x(settings: Settings, request_id: str, seconds_left: Callable[[], float]) -> RetryingX:
     if request_id not in _invocation_x:
         _invocation_x.clear()
-        _invocation_x[request_id] = RetryingX(x_client(settings), X_RETRY, seconds_left=seconds_left)
+        _invocation_x[request_id] = RetryingX(_OperatorX(settings), X_RETRY, seconds_left=seconds_left)
     return _invocation_x[request_id]
+
+
+class _OperatorX:
+    """The operator's X client, made on its first call: a stack whose subscriptions are all connected accounts
+    needs no OAuth 1.0a credentials in SSM."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def user_by_username(self, username: str) -> XUser:
+        return x_client(self._settings).user_by_username(username)
+
+    def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
+        return x_client(self._settings).liked_posts(user_id, max_results=max_results, pagination_token=pagination_token)
 
 
 @cache
@@ -99,17 +115,28 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
     def seconds_left() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000
 
-    logger.append_keys(username=request.username, message_id=record.message_id)
+    logger.append_keys(subscriber=request.subscriber, message_id=record.message_id)
+    tokens = account_tokens(rt.settings, rt.clock)
     try:
         if request.action == "purge":
-            purge_subscriber(request.username, store=rt.likes, seconds_left=seconds_left)
+            revoke_account(request.subscriber, subscribers=rt.subscribers, accounts=tokens)
+            purge_subscriber(request.subscriber, store=rt.likes, seconds_left=seconds_left)
             return
+        x = invocation_x(rt.settings, lambda_context.aws_request_id, seconds_left)
+        budget = ReadBudget(
+            rt.app_state,
+            rt.clock,
+            rt.settings.daily_read_budget,
+            accounts=rt.subscribers,
+            app_wide_window=rt.settings.app_rate_window,
+        )
         ports = SyncPorts(
             subscribers=rt.subscribers,
             likes=rt.likes,
-            x=invocation_x(rt.settings, lambda_context.aws_request_id, seconds_left),
-            budget=ReadBudget(rt.app_state, rt.clock, rt.settings.daily_read_budget),
+            x=x,
+            budget=budget,
             clock=rt.clock,
+            account_x=account_x(rt.settings, tokens, x),
         )
         # Locked for as long as this invocation can live: a crash frees the subscriber by the next retry.
         policy = replace(
@@ -117,10 +144,10 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
             lock_for=timedelta(seconds=seconds_left() + 30),
             retry_in=timedelta(seconds=_redelivery(record)),
         )
-        outcome = sync_subscriber(request.username, ports=ports, policy=policy, seconds_left=seconds_left)
+        outcome = sync_subscriber(request.subscriber, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
     finally:
-        logger.remove_keys(["username", "message_id"])
+        logger.remove_keys(["subscriber", "message_id"])
 
 
 def _redelivery(record: SQSRecord) -> int:
@@ -151,6 +178,8 @@ def _count(outcome: SyncOutcome) -> None:
         metrics.add_metric(name="SyncsDeferred", unit=MetricUnit.Count, value=1)
     if outcome.status in {SubscriberStatus.FORBIDDEN, SubscriberStatus.NOT_FOUND}:
         metrics.add_metric(name="SyncsRefused", unit=MetricUnit.Count, value=1)
+    if outcome.status is SubscriberStatus.RECONNECT_NEEDED:
+        metrics.add_metric(name="SyncsReconnectNeeded", unit=MetricUnit.Count, value=1)
     if outcome.status is SubscriberStatus.REJECTED:
         # A 400 is our request's fault (a parameter X no longer takes): one is a bug to fix, so it has an alarm.
         metrics.add_metric(name="SyncsRejected", unit=MetricUnit.Count, value=1)

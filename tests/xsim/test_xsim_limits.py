@@ -1,5 +1,6 @@
-"""X's limits as the simulator applies them: windows per endpoint, per user and per app; the usage cap;
-billing once per post per UTC day."""
+"""X's limits as the simulator applies them: windows per endpoint, per user token (user context) and per app
+(app-only, or every request when an app-wide cap is switched on); the usage cap; billing once per post per
+UTC day."""
 
 from __future__ import annotations
 
@@ -38,9 +39,34 @@ def test_each_endpoint_has_its_own_window(xsim_factory: Callable[..., XSim]) -> 
     assert profile.headers["x-rate-limit-remaining"] == "1"
 
 
-def test_the_per_app_window_is_shared_by_the_apps_users(xsim_factory: Callable[..., XSim]) -> None:
-    # Given a generous per-user limit but 3 requests per window for the whole app
+def test_user_context_requests_do_not_count_against_the_per_app_window(xsim_factory: Callable[..., XSim]) -> None:
+    # Given a generous per-user limit but 3 requests per window for the app (X's default: app-only calls)
     sim = xsim_factory(rate_limit=75, app_rate_limit=3)
+
+    # When demo makes two requests and bigfan two more, each with their own user token
+    answers = [get(sim, "/2/users/me", user) for user in ("demo", "demo", "bigfan", "bigfan")]
+
+    # Then every one goes through, each user counting down their own window
+    assert [a.status_code for a in answers] == [200, 200, 200, 200]
+    assert [a.headers["x-rate-limit-remaining"] for a in answers] == ["74", "73", "74", "73"]
+
+
+def test_app_only_requests_share_the_per_app_window(xsim_factory: Callable[..., XSim]) -> None:
+    # Given 3 requests per window for the app
+    sim = xsim_factory(rate_limit=75, app_rate_limit=3)
+    bearer = {"authorization": f"Bearer {sim.app_bearer_token}"}
+
+    # When the app looks a user up four times with its app-only bearer token
+    answers = [requests.get(sim.base_url + "/2/users/by/username/demo", headers=bearer, timeout=5) for _ in range(4)]
+
+    # Then the fourth is refused by the app's window
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].headers["x-rate-limit-limit"] == "3"
+
+
+def test_an_app_wide_window_for_users_is_a_setting(xsim_factory: Callable[..., XSim]) -> None:
+    # Given a generous per-user limit but 3 requests per window for the whole app, counted for users too
+    sim = xsim_factory(rate_limit=75, app_rate_limit=3, app_window_for_users=True)
 
     # When demo makes two requests and bigfan two more
     answers = [get(sim, "/2/users/me", user) for user in ("demo", "demo", "bigfan", "bigfan")]
