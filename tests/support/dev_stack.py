@@ -2,14 +2,19 @@
 
 Starts `python -m local.dev` on free loopback ports with its own data directory, waits for the line with
 `ready`, keeps everything it prints (`stack.output()`), and stops it with SIGINT, as Ctrl-C does.
+
+`stack.connect("demo")` signs in as a person does, over HTTP: Connect with X, the simulator's consent page,
+back to the app with a session cookie; `stack.request(..., session=...)` then speaks as that person.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,10 +25,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
 
 from local.provision import client
 
 ROOT = Path(__file__).resolve().parents[2]
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 
 def free_port() -> int:
@@ -118,9 +127,48 @@ class DevStack:
 
     # --- HTTP, as a client of the stack (and of the simulator's management API) ------------------------------
 
+    def connect(self, username: str = "demo", *, next_path: str = "/") -> requests.Session:
+        """A person who connected `username` with X: Connect, the consent page (approve), back with a session."""
+        person = requests.Session()
+        login = person.get(f"{self.url}/auth/x/login", params={"next": next_path}, allow_redirects=False, timeout=15)
+        assert login.status_code == 302, (login.status_code, login.text[:500])
+        consent_url = login.headers["location"]
+        consent = person.get(consent_url, timeout=15)
+        assert consent.status_code == 200, (consent.status_code, consent.text[:500])
+        form = {html.unescape(k): html.unescape(v) for k, v in HIDDEN_INPUT.findall(consent.text)}
+        parts = urlsplit(consent_url)
+        decided = person.post(
+            f"{parts.scheme}://{parts.netloc}{parts.path}",
+            data={**form, "username": username, "decision": "approve"},
+            allow_redirects=False,
+            timeout=15,
+        )
+        assert decided.status_code == 302, (decided.status_code, decided.text[:500])
+        back = person.get(decided.headers["location"], allow_redirects=False, timeout=30)
+        assert back.status_code == 302, (back.status_code, back.text[:500])
+        assert urljoin(back.url, back.headers["location"]) == urljoin(self.url, next_path)
+        me = person.get(f"{self.url}/api/me", timeout=15)
+        assert me.status_code == 200, (me.status_code, me.text[:500])
+        assert me.json()["username"].lower() == username.lower()
+        return person
+
     def request(
-        self, method: str, path: str, body: Any = None, *, base: str | None = None, timeout: float = 15.0
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        base: str | None = None,
+        timeout: float = 15.0,
+        session: requests.Session | None = None,
     ) -> tuple[int, Any]:
+        """(status, the JSON body, or the text if it is not JSON); `session`: as the person who connected."""
+        if session is not None:
+            answer = session.request(method, f"{base or self.url}{path}", json=body, timeout=timeout)
+            try:
+                return answer.status_code, answer.json() if answer.content else None
+            except ValueError:
+                return answer.status_code, answer.text
         target = base or self.url
         host, port = target.removeprefix("http://").split(":")
         connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
@@ -154,14 +202,33 @@ class DevStack:
         url: str = client("sqs", self.aws_endpoint).get_queue_url(QueueName=name)["QueueUrl"]
         return url
 
+    def subscription_key(self, username: str) -> str:
+        """The partition (`SUB#<key>`) of a simulated account's subscription: its X user id (a subscription belongs
+        to an X account), or its lowercased name where the store still keys it so."""
+        user_id = str(self.sim("GET", f"/_sim/credentials/{username}")["user_id"])
+        dynamodb = client("dynamodb", self.aws_endpoint)
+        table = self.resources()["LikesTable"]
+        for key in (user_id, username.lower()):
+            item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"SUB#{key}"}, "sk": {"S": "PROFILE"}})
+            if "Item" in item:
+                return key
+        return user_id
+
+    def stored_likes_of(self, person: requests.Session) -> list[str]:
+        """stored_likes of the account `person` connected."""
+        me = person.get(f"{self.url}/api/me", timeout=15)
+        assert me.status_code == 200, (me.status_code, me.text[:500])
+        return self.stored_likes(me.json()["username"])
+
     def stored_likes(self, username: str) -> list[str]:
         """The post ids in the subscriber's slots, in slot order, read straight from the table."""
         dynamodb = client("dynamodb", self.aws_endpoint)
         slots: list[tuple[str, str]] = []
+        key = self.subscription_key(username)
         for page in dynamodb.get_paginator("query").paginate(
             TableName=self.resources()["LikesTable"],
             KeyConditionExpression="pk = :pk AND begins_with(sk, :slot)",
-            ExpressionAttributeValues={":pk": {"S": f"SUB#{username}"}, ":slot": {"S": "SLOT#"}},
+            ExpressionAttributeValues={":pk": {"S": f"SUB#{key}"}, ":slot": {"S": "SLOT#"}},
         ):
             slots.extend((item["sk"]["S"], item["post_id"]["S"]) for item in page["Items"])
         assert [sk for sk, _ in slots] == [f"SLOT#{n:010d}" for n in range(len(slots))], "slots are not dense"

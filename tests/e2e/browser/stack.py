@@ -63,7 +63,10 @@ class RunningStack:
         for page in dynamodb.get_paginator("query").paginate(
             TableName=self.dev.resources()["LikesTable"],
             KeyConditionExpression="pk = :pk AND begins_with(sk, :slot)",
-            ExpressionAttributeValues={":pk": {"S": f"SUB#{username}"}, ":slot": {"S": "SLOT#"}},
+            ExpressionAttributeValues={
+                ":pk": {"S": f"SUB#{self.dev.subscription_key(username)}"},
+                ":slot": {"S": "SLOT#"},
+            },
         ):
             posts.extend(json.loads(item["post"]["S"]) for item in page["Items"])
         return posts
