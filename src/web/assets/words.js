@@ -27,8 +27,9 @@ function nextAttempt(sub, now) {
 }
 
 /**
- * {title, detail, busy, poll, retry}: busy shows a spinner, poll keeps refreshing the status, retry offers
- * "Try again" (subscribing again re-arms a sync that X refused or that failed).
+ * {title, detail, busy, poll, retry, reconnect}: busy shows a spinner, poll keeps refreshing the status, retry
+ * offers "Try again" (subscribing again re-arms a sync that X refused or that failed), reconnect offers
+ * "Reconnect" (Connect with X again); both only to the owner.
  */
 export function describe(sub, now = new Date()) {
   const name = `@${sub.username}`;
@@ -83,6 +84,14 @@ export function describe(sub, now = new Date()) {
         retry: true,
       };
     }
+    case "reconnect_needed":
+      // X refused the account's token (revoked, or expired for good): only its owner can connect it again.
+      return {
+        title: "X no longer lets random-likes read these likes",
+        detail: "Connect again to carry on; the likes copied so far are kept.",
+        poll: false,
+        reconnect: true,
+      };
     case "deleting":
       return { title: `${name} is being unsubscribed`, detail: "Try again in a minute.", poll: false, retry: true };
     default:
