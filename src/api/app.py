@@ -1,7 +1,11 @@
-"""The HTTP API: subscriptions, random picks, the OpenAPI document and the page. It never calls X.
+"""The HTTP API: subscriptions, random picks, the OpenAPI document and the page; the sign-in routes come from
+api/auth.py. It calls X only at sign-in (the code exchange and `/2/users/me`).
 
 Routes parse and validate, call one domain function and shape the response; domain errors become HTTP
 statuses in one place (`_domain_error`), and nothing a client sends can turn into a 5xx or a stack trace.
+Who may do what (shared/subscriptions.py), checked in this order for every write: a cross-site request (403),
+a body that is not JSON (415), no session (401), a name that is unknown or someone else's private one (404,
+the same answer for both), someone else's public one (403); reads skip the first three.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import binascii
 import json
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -17,41 +20,35 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api import web
+from api import auth, web
+from api.context import logger, metrics, picker, runtime
+from api.guard import check_write, session_cookie
+from shared.accounts import SignedIn
 from shared.deck import MAX_DECK
 from shared.errors import (
     BeingDeleted,
+    CrossSite,
     DomainError,
+    Forbidden,
     InvalidRequest,
     InvalidUsername,
     NothingStoredYet,
+    NotSignedIn,
     NotSubscribed,
+    UnsupportedMediaType,
 )
-from shared.models import normalize_username
-from shared.pick import Draw, Picker
-from shared.runtime import Runtime, load_runtime, observability
-from shared.subscriptions import subscribe, subscription, unsubscribe
+from shared.models import Subscriber, Visibility
+from shared.pick import Draw
+from shared.subscriptions import set_visibility, subscribe_own, unsubscribe, visible
+
+__all__ = ["app", "handler", "picker", "runtime"]
 
 MAX_BODY_BYTES = 1024  # {"username": "..."} fits in far less
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store"}
 
-# No Powertools Tracer here: importing the X-Ray SDK costs ~0.4 s of every cold start, and a pick is two
-# GetItems; the function's own segment still comes from `Tracing: Active`.
-logger, metrics = observability("api")
 app = APIGatewayHttpResolver()
-
-
-@cache
-def runtime() -> Runtime:
-    """Built on the first invocation of a cold start (not at import), then kept while the container is warm."""
-    return load_runtime(logger)
-
-
-@cache
-def picker() -> Picker:
-    rt = runtime()
-    return Picker(rt.likes, cache_seconds=rt.settings.pick_count_cache_seconds)
+app.include_router(auth.router)
 
 
 # --- routes ------------------------------------------------------------------------------------------------
@@ -59,39 +56,58 @@ def picker() -> Picker:
 
 @app.post("/api/subscriptions")
 def post_subscription() -> Response[str]:
+    own = _signed_in_write()
     body = _json_body()
-    if "username" not in body:
-        raise InvalidRequest('the body must be a JSON object with a "username"')
     rt = runtime()
     lease = timedelta(seconds=rt.settings.lease_seconds)
-    sub, created = subscribe(body["username"], store=rt.subscribers, queue=rt.queue, clock=rt.clock, lease=lease)
-    metrics.add_metric(name="Subscriptions" if created else "Resubscriptions", unit=MetricUnit.Count, value=1)
-    return _json(202, {**sub.public_json(), "created": created})
+    sub, rearmed = subscribe_own(
+        body.get("username"), own.subscriber, store=rt.subscribers, queue=rt.queue, clock=rt.clock, lease=lease
+    )
+    metrics.add_metric(name="Resubscriptions" if rearmed else "Subscriptions", unit=MetricUnit.Count, value=1)
+    return _json(202, {**_view(sub, own.session.x_user_id), "created": False})
 
 
 @app.get("/api/subscriptions/<username>")
 def get_subscription(username: str) -> Response[str]:
-    sub = subscription(username, store=runtime().subscribers)
-    return _json(200, sub.public_json())
+    viewer = _viewer()
+    sub = visible(username, viewer, store=runtime().subscribers)
+    return _json(200, _view(sub, viewer))
+
+
+@app.patch("/api/subscriptions/<username>")
+def patch_subscription(username: str) -> Response[str]:
+    own = _signed_in_write()
+    body = _json_body()
+    try:
+        visibility = Visibility(str(body.get("visibility")))
+    except ValueError:
+        raise InvalidRequest('the body must be {"visibility": "public"} or {"visibility": "private"}') from None
+    sub = set_visibility(username, own.session.x_user_id, visibility, store=runtime().subscribers)
+    return _json(200, _view(sub, own.session.x_user_id))
 
 
 @app.delete("/api/subscriptions/<username>")
 def delete_subscription(username: str) -> Response[str]:
+    own = _signed_in_write()
     rt = runtime()
-    unsubscribe(username, store=rt.subscribers, queue=rt.queue)
-    return Response(status_code=204, content_type=JSON, body="", headers=NO_STORE)
+    unsubscribe(username, own.session.x_user_id, store=rt.subscribers, queue=rt.queue)
+    metrics.add_metric(name="Disconnections", unit=MetricUnit.Count, value=1)
+    # The owner's sessions ended with the subscription: the cookie goes too.
+    clear = session_cookie(auth.request_origin(), "", 0)
+    return Response(status_code=204, content_type=JSON, body="", headers=NO_STORE, cookies=[clear])
 
 
 @app.get("/api/subscriptions/<username>/likes/random")
 def random_like(username: str) -> Response[str]:
-    name = normalize_username(username)
-    pick = picker().pick(name, _draw())
+    draw = _draw()
+    sub = visible(username, _viewer(), store=runtime().subscribers)
+    pick = picker().pick(sub, draw)
     metrics.add_metric(name="Picks", unit=MetricUnit.Count, value=1)
     like = pick.like
     return _json(
         200,
         {
-            "username": name,
+            "username": sub.username,
             "like_count": pick.like_count,
             "post": like.post.to_json(),
             "liked": {"source": like.source, "first_seen_at": like.first_seen_at.isoformat()},
@@ -121,6 +137,26 @@ def _static(asset: web.Asset) -> Response[str]:
     return Response(200, asset.content_type, asset.body, headers=headers)
 
 
+# --- who is asking ------------------------------------------------------------------------------------------
+
+
+def _viewer() -> str | None:
+    """The signed-in X user id, or None (a read works signed out: public subscriptions)."""
+    found = auth.current_session()
+    return found.session.x_user_id if found else None
+
+
+def _signed_in_write() -> SignedIn:
+    """A write's first checks, in their order: cross-site, then JSON, then a session."""
+    check_write(app.current_event, auth.request_origin())
+    return auth.require_session()
+
+
+def _view(sub: Subscriber, viewer: str | None) -> dict[str, Any]:
+    """A subscription as this viewer may see it: the owner's view says so (the page shows its controls)."""
+    return {**sub.public_json(), "owner": sub.owned_by(viewer)}
+
+
 # --- input -------------------------------------------------------------------------------------------------
 
 
@@ -138,7 +174,7 @@ def _json_body() -> dict[str, Any]:
     except ValueError:
         raise InvalidRequest("the body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise InvalidRequest('the body must be a JSON object with a "username"')
+        raise InvalidRequest("the body must be a JSON object")
     return body
 
 
@@ -165,6 +201,10 @@ _STATUS: dict[type[DomainError], int] = {
     _TooLarge: 413,
     InvalidUsername: 400,
     InvalidRequest: 400,
+    CrossSite: 403,
+    Forbidden: 403,
+    UnsupportedMediaType: 415,
+    NotSignedIn: 401,
     NotSubscribed: 404,
     NothingStoredYet: 409,
     BeingDeleted: 409,

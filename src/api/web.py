@@ -75,6 +75,17 @@ def page_headers(item: Asset) -> dict[str, str]:
     }
 
 
+def error_page_headers() -> dict[str, str]:
+    """A page made per request (a sign-in that failed): the page's protections, never cached."""
+    return {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cache-Control": "no-store",
+    }
+
+
 def not_modified(item: Asset, if_none_match: str | None) -> bool:
     return bool(if_none_match) and item.etag in {tag.strip() for tag in (if_none_match or "").split(",")}
 

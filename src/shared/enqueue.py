@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class LeaseStore(Protocol):
-    def lease(self, username: str, seen_next_sync_at: datetime | None, until: datetime) -> bool: ...
+    def lease(self, key: str, seen_next_sync_at: datetime | None, until: datetime) -> bool: ...
 
 
 class DueStore(LeaseStore, Protocol):
@@ -54,10 +54,10 @@ def send_leased(
         failed = queue.send(requests)
     except BaseException:
         for request in requests:
-            store.lease(request.username, None, now)
+            store.lease(request.subscriber, None, now)
         raise
     for request in failed:
-        store.lease(request.username, None, now)
+        store.lease(request.subscriber, None, now)
     return failed
 
 
@@ -67,8 +67,8 @@ def enqueue_due(
     """Lease each due subscriber (conditional on nobody else having leased it), then enqueue the leased ones."""
     now = clock.now()
     due = list(store.iter_subscribers(due_before=now, limit=limit))
-    leased = [sub for sub in due if store.lease(sub.username, sub.next_sync_at, now + lease)]
-    requests = [SyncRequest(username=sub.username, reason="schedule") for sub in leased]
+    leased = [sub for sub in due if store.lease(sub.key, sub.next_sync_at, now + lease)]
+    requests = [SyncRequest(subscriber=sub.key, reason="schedule") for sub in leased]
     failed = send_leased(requests, store=store, queue=queue, now=now)
     report = EnqueueReport(due=len(due), leased=len(leased), sent=len(leased) - len(failed), failed=len(failed))
     log.info("due subscribers enqueued", extra=report.to_json())

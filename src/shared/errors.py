@@ -48,6 +48,24 @@ class BeingDeleted(DomainError):
     pass
 
 
+class NotSignedIn(DomainError):
+    """A write (or /api/me) without a valid session: the api answers 401 and points to Connect with X."""
+
+
+class Forbidden(DomainError):
+    """Signed in, but the subscription is someone else's (public) one, or another account was named: 403."""
+
+
+class CrossSite(DomainError):
+    """A state-changing request sent from another site (its Origin, or Sec-Fetch-Site: cross-site): 403."""
+
+    code = "cross_site"
+
+
+class UnsupportedMediaType(DomainError):
+    """A write whose body is not application/json: 415."""
+
+
 class ConcurrentUpdate(DomainError):
     """Someone else wrote the subscriber between our read and our write; reload and try again."""
 

@@ -15,6 +15,8 @@ from shared.errors import InvalidUsername
 
 # What X allows for a handle. ASCII classes on purpose: `\w` would accept look-alikes such as Cyrillic letters.
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
+# An X user id (a snowflake: at most 20 digits), the key of every subscription made with accounts.
+X_USER_ID_RE = re.compile(r"[0-9]{1,20}")
 
 
 def normalize_username(raw: object) -> str:
@@ -29,6 +31,14 @@ def normalize_username(raw: object) -> str:
     if not USERNAME_RE.fullmatch(name):
         raise InvalidUsername("username may contain only the letters A-Z, digits and underscores")
     return name.lower()
+
+
+def valid_key(raw: object) -> str:
+    """A subscription key as a queue message or the CLI names it: an X user id, or (a subscription stored before
+    accounts) a lowercased username. Anything else is InvalidUsername, so poison still goes to the DLQ."""
+    if isinstance(raw, str) and X_USER_ID_RE.fullmatch(raw):
+        return raw
+    return normalize_username(raw)
 
 
 class SubscriberStatus(StrEnum):
@@ -242,8 +252,11 @@ class SyncEnd:
 
 @dataclass
 class Subscriber:
-    username: str  # lowercased
-    display_username: str  # as the person typed it (or as X spells it, once known)
+    # The subscription's key in the table (its partition `SUB#<key>`): the owner's X user id, or the lowercased
+    # username for a subscription stored before accounts (until it is migrated). A rename on X keeps it.
+    key: str
+    username: str  # the current name, lowercased (what the NAME# lookup item maps to the key)
+    display_username: str  # as X spells it (or as the operator typed it, until X is asked)
     status: SubscriberStatus
     created_at: datetime
     like_count: int = 0
@@ -264,10 +277,9 @@ class Subscriber:
     visibility: Visibility = Visibility.PRIVATE
     auth: AuthKind = AuthKind.OPERATOR
 
-    @property
-    def key(self) -> str:
-        """The subscription's key in the table (its partition `SUB#<key>`)."""
-        return self.username
+    def owned_by(self, x_user_id: str | None) -> bool:
+        """Whether this X account owns the subscription (a subscription with no known X user id has no owner)."""
+        return x_user_id is not None and self.x_user_id == x_user_id
 
     def next_attempt_at(self, now: datetime) -> datetime | None:
         """When X is next asked: SQS's retry of a failed sync while it lies ahead, else the schedule's next sync
@@ -280,6 +292,7 @@ class Subscriber:
         """What the api shows about a subscription: no ids or cursors a visitor has no use for."""
         return {
             "username": self.display_username,
+            "visibility": self.visibility.value,
             "status": self.status.value,
             "like_count": self.like_count,
             "history_complete": self.history_complete,
@@ -321,6 +334,30 @@ class XUser:
     username: str
     name: str
     profile_image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in browser, as stored: the SHA-256 of its id (never the id), its owner and its expiry."""
+
+    id_hash: str
+    x_user_id: str
+    created_at: datetime
+    expires_at: datetime
+    # Who the owner is on X, as /2/users/me said at sign-in (what /api/me shows beside the subscription).
+    name: str = ""
+    profile_image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A Connect with X under way: what the callback needs (the PKCE verifier, where to go next) and the hash of
+    the nonce in the browser's binding cookie. Stored under the hash of its state, used once."""
+
+    verifier: str = field(repr=False)
+    next_path: str
+    binding_hash: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)

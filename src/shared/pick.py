@@ -1,22 +1,23 @@
-"""The random pick: a uniformly random stored like (or the next card of the caller's deck) in at most two reads."""
+"""The random pick: a uniformly random stored like of a subscription (or the next card of the caller's deck).
+
+The caller has already read the subscription's profile (to check who may see it), so its like count is at hand:
+a pick is then one more read, the slot.
+"""
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from shared.deck import deck_slot
-from shared.errors import NothingStoredYet, NotSubscribed
-from shared.models import StoredLike, SubscriberStatus
+from shared.errors import NothingStoredYet
+from shared.models import StoredLike, Subscriber
 
 
 class PickStore(Protocol):
-    def like_count(self, username: str) -> tuple[int, SubscriberStatus] | None: ...
-
-    def get_like(self, username: str, slot: int) -> StoredLike | None: ...
+    def get_like(self, key: str, slot: int) -> StoredLike | None: ...
 
 
 @dataclass(frozen=True)
@@ -37,52 +38,19 @@ class Draw:
 
 
 class Picker:
-    """Keeps each subscriber's like count for a few seconds in a warm container, so most picks are one read."""
-
-    def __init__(
-        self,
-        store: PickStore,
-        *,
-        cache_seconds: float = 5.0,
-        randbelow: Callable[[int], int] = secrets.randbelow,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, store: PickStore, *, randbelow: Callable[[int], int] = secrets.randbelow) -> None:
         self._store = store
-        self._cache_seconds = cache_seconds
         self._randbelow = randbelow
-        self._monotonic = monotonic
-        self._counts: dict[str, tuple[float, int, SubscriberStatus]] = {}
 
-    def pick(self, username: str, draw: Draw | None = None) -> Pick:
-        count, status = self._count(username, fresh=False)
-        like = self._store.get_like(username, self._slot(count, draw))
-        if like is None:
-            # The cached count ran ahead of the table (unsubscribed and subscribed again): read it afresh.
-            count, status = self._count(username, fresh=True)
-            like = self._store.get_like(username, self._slot(count, draw))
-            if like is None:
-                raise NothingStoredYet("no like is stored yet", status.value)
-        return Pick(username=username, like_count=count, like=like)
-
-    def _slot(self, count: int, draw: Draw | None) -> int:
-        if draw is None:
-            return self._randbelow(count)
-        return deck_slot(draw.deck, draw.draw, count)
-
-    def _count(self, username: str, *, fresh: bool) -> tuple[int, SubscriberStatus]:
-        now = self._monotonic()
-        cached = self._counts.get(username)
-        if not fresh and cached is not None and now - cached[0] < self._cache_seconds:
-            return cached[1], cached[2]
-        found = self._store.like_count(username)
-        if found is None or found[1] is SubscriberStatus.DELETING:
-            self._counts.pop(username, None)
-            raise NotSubscribed(f"@{username} is not subscribed")
-        count, status = found
+    def pick(self, sub: Subscriber, draw: Draw | None = None) -> Pick:
+        """A like of `sub` (its profile as just read); NothingStoredYet before its first like is stored."""
+        count = sub.like_count
         if count <= 0:
-            self._counts.pop(username, None)
-            raise NothingStoredYet(f"no like of @{username} is stored yet ({status.value})", status.value)
-        if len(self._counts) > 10_000:  # a warm container serves many people; keep the cache bounded
-            self._counts.clear()
-        self._counts[username] = (now, count, status)
-        return count, status
+            raise NothingStoredYet(
+                f"no like of @{sub.display_username} is stored yet ({sub.status.value})", sub.status.value
+            )
+        slot = self._randbelow(count) if draw is None else deck_slot(draw.deck, draw.draw, count)
+        like = self._store.get_like(sub.key, slot)
+        if like is None:  # slots are dense below like_count; only a purge racing this read gets here
+            raise NothingStoredYet("no like is stored yet", sub.status.value)
+        return Pick(username=sub.username, like_count=count, like=like)

@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 
 class PurgeStore(Protocol):
-    def purge(self, username: str, max_items: int = 2000) -> tuple[int, bool]: ...
+    def purge(self, key: str, max_items: int = 2000) -> tuple[int, bool]: ...
 
 
 class PurgeUnfinished(Exception):
@@ -18,15 +18,15 @@ class PurgeUnfinished(Exception):
 
 
 def purge_subscriber(
-    username: str, *, store: PurgeStore, seconds_left: Callable[[], float], min_seconds_left: float = 10.0
+    key: str, *, store: PurgeStore, seconds_left: Callable[[], float], min_seconds_left: float = 10.0
 ) -> int:
     deleted = 0
     while True:
-        count, done = store.purge(username)
+        count, done = store.purge(key)
         deleted += count
         if done:
-            log.info("subscriber purged", extra={"username": username, "items_deleted": deleted})
+            log.info("subscriber purged", extra={"subscriber": key, "items_deleted": deleted})
             return deleted
         if seconds_left() < min_seconds_left:
-            log.warning("purge paused; SQS will redeliver", extra={"username": username, "items_deleted": deleted})
-            raise PurgeUnfinished(f"{deleted} items of @{username} deleted; more remain")
+            log.warning("purge paused; SQS will redeliver", extra={"subscriber": key, "items_deleted": deleted})
+            raise PurgeUnfinished(f"{deleted} items of subscriber {key} deleted; more remain")

@@ -1,4 +1,9 @@
-"""Subscribing, looking up and unsubscribing: what the api does besides picks (it never calls X)."""
+"""Subscriptions as the api sees them: who may see one, who may change it, and the owner's actions on it.
+
+The rule (DESIGN.md "Accounts and privacy"): a subscription belongs to an X account and is private unless its
+owner shares it. Someone else's private subscription is indistinguishable from none (the same NotSubscribed,
+the same message); someone else's public one may be read, not changed. The api never calls X.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,13 @@ from typing import Protocol
 
 from shared.clock import Clock
 from shared.enqueue import LeaseStore, send_leased
-from shared.errors import BeingDeleted, ConcurrentUpdate, NotSubscribed
-from shared.models import Subscriber, SubscriberStatus, normalize_username
+from shared.errors import BeingDeleted, Forbidden, NotSubscribed
+from shared.models import AuthKind, Subscriber, SubscriberStatus, Visibility, normalize_username
 from shared.sync_queue import SyncQueue, SyncRequest
 
 log = logging.getLogger(__name__)
 
-# A subscriber in one of these is re-armed when someone subscribes it again ("try again").
+# A subscriber in one of these is re-armed when its owner subscribes it again ("try again").
 RETRYABLE = {
     SubscriberStatus.FORBIDDEN,
     SubscriberStatus.NOT_FOUND,
@@ -24,59 +29,96 @@ RETRYABLE = {
 
 
 class SubscriptionStore(LeaseStore, Protocol):
-    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
+    def get_subscriber(self, key: str, *, consistent: bool = False) -> Subscriber | None: ...
+
+    def find_by_name(self, username: str) -> Subscriber | None: ...
 
     def create_subscriber(
-        self, username: str, display_username: str, now: datetime, lease_until: datetime
+        self,
+        key: str,
+        display_username: str,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        x_user_id: str | None = None,
+        visibility: Visibility = Visibility.PRIVATE,
+        auth: AuthKind = AuthKind.OPERATOR,
     ) -> tuple[Subscriber, bool]: ...
 
     def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None: ...
 
-    def mark_deleting(self, username: str) -> bool: ...
+    def mark_deleting(self, key: str) -> bool: ...
+
+    def set_visibility(self, key: str, visibility: Visibility) -> Subscriber | None: ...
 
 
-def subscribe(
-    raw_username: object, *, store: SubscriptionStore, queue: SyncQueue, clock: Clock, lease: timedelta
-) -> tuple[Subscriber, bool]:
-    """Subscribe a username and enqueue its first sync at once. Returns (subscriber, created)."""
-    display = raw_username.strip().removeprefix("@") if isinstance(raw_username, str) else ""
+def visible(raw_username: object, viewer: str | None, *, store: SubscriptionStore) -> Subscriber:
+    """The subscription with this name if `viewer` (an X user id, None when signed out) may see it: its owner
+    always, anyone if it is public. Otherwise NotSubscribed, worded exactly as for a name nobody subscribed."""
     username = normalize_username(raw_username)
-    now = clock.now()
-    try:
-        sub, created = store.create_subscriber(username, display, now, now + lease)
-    except ConcurrentUpdate:
-        raise BeingDeleted(f"@{username} is being unsubscribed; try again in a minute") from None
-    if sub.status is SubscriberStatus.DELETING:
-        raise BeingDeleted(f"@{username} is being unsubscribed; try again in a minute")
-    if not created and sub.status not in RETRYABLE:
-        return sub, False
-    if not created:
-        rearmed = store.retry_now(sub, now + lease)
-        if rearmed is None:
-            return sub, False
-        sub = rearmed
-    reason = "subscribe" if created else "retry"
-    if send_leased([SyncRequest(username=username, reason=reason)], store=store, queue=queue, now=now):
-        # Nothing is lost, only later: the fetcher's next run enqueues it.
-        log.warning("first sync not enqueued; the schedule will pick it up", extra={"username": username})
-    else:
-        log.info("sync enqueued", extra={"username": username, "reason": reason})
-    return sub, created
-
-
-def subscription(raw_username: object, *, store: SubscriptionStore) -> Subscriber:
-    username = normalize_username(raw_username)
-    sub = store.get_subscriber(username)
+    sub = store.find_by_name(username)
     if sub is None or sub.status is SubscriberStatus.DELETING:
+        raise NotSubscribed(f"@{username} is not subscribed")
+    if sub.visibility is not Visibility.PUBLIC and not sub.owned_by(viewer):
         raise NotSubscribed(f"@{username} is not subscribed")
     return sub
 
 
-def unsubscribe(raw_username: object, *, store: SubscriptionStore, queue: SyncQueue) -> bool:
-    """Hide the subscriber now and have the worker delete its likes. Idempotent; True if it existed."""
-    username = normalize_username(raw_username)
-    if not store.mark_deleting(username):
-        return False
-    if queue.send([SyncRequest(username=username, reason="unsubscribe", action="purge")]):
-        log.error("purge not enqueued; run `random-likes sync` later", extra={"username": username})
-    return True
+def owned(raw_username: object, viewer: str | None, *, store: SubscriptionStore) -> Subscriber:
+    """The subscription with this name if `viewer` owns it; someone else's public one is Forbidden, someone
+    else's private one NotSubscribed (as `visible`)."""
+    sub = visible(raw_username, viewer, store=store)
+    if not sub.owned_by(viewer):
+        raise Forbidden(f"only the owner of @{sub.display_username} may change it")
+    return sub
+
+
+def subscribe_own(
+    raw_username: object,
+    own: Subscriber,
+    *,
+    store: SubscriptionStore,
+    queue: SyncQueue,
+    clock: Clock,
+    lease: timedelta,
+) -> tuple[Subscriber, bool]:
+    """Subscribe the signed-in account itself (connecting made its subscription; this re-arms one that X
+    refused). Naming another account is Forbidden. Returns (subscriber, re-armed)."""
+    if raw_username is not None and normalize_username(raw_username) != own.username:
+        raise Forbidden("you can subscribe only your own account; connect with X as that account")
+    if own.status is SubscriberStatus.DELETING:
+        raise BeingDeleted(f"@{own.username} is being unsubscribed; try again in a minute")
+    if own.status not in RETRYABLE:
+        return own, False
+    now = clock.now()
+    rearmed = store.retry_now(own, now + lease)
+    if rearmed is None:
+        return own, False
+    if send_leased([SyncRequest(subscriber=own.key, reason="retry")], store=store, queue=queue, now=now):
+        # Nothing is lost, only later: the fetcher's next run enqueues it.
+        log.warning("sync not enqueued; the schedule will pick it up", extra={"subscriber": own.key})
+    else:
+        log.info("sync enqueued", extra={"subscriber": own.key, "reason": "retry"})
+    return rearmed, True
+
+
+def set_visibility(
+    raw_username: object, viewer: str | None, visibility: Visibility, *, store: SubscriptionStore
+) -> Subscriber:
+    sub = owned(raw_username, viewer, store=store)
+    updated = store.set_visibility(sub.key, visibility)
+    if updated is None:
+        raise NotSubscribed(f"@{sub.username} is not subscribed")
+    log.info("visibility changed", extra={"subscriber": sub.key, "visibility": visibility.value})
+    return updated
+
+
+def unsubscribe(raw_username: object, viewer: str | None, *, store: SubscriptionStore, queue: SyncQueue) -> Subscriber:
+    """Disconnect: hide the subscription now (which ends its owner's sessions, see shared/accounts.py) and have
+    the worker revoke the token at X and delete the tokens and likes. Only its owner may."""
+    sub = owned(raw_username, viewer, store=store)
+    if store.mark_deleting(sub.key) and queue.send(
+        [SyncRequest(subscriber=sub.key, reason="unsubscribe", action="purge")]
+    ):
+        log.error("purge not enqueued; run `random-likes sync` later", extra={"subscriber": sub.key})
+    return sub

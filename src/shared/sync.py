@@ -36,17 +36,17 @@ RATE_WINDOW = timedelta(minutes=15)
 
 
 class SyncSubscribers(Protocol):
-    def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None: ...
+    def acquire(self, key: str, now: datetime, hold_for: timedelta) -> Subscriber | None: ...
 
-    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None: ...
+    def get_subscriber(self, key: str, *, consistent: bool = False) -> Subscriber | None: ...
 
     def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber: ...
 
-    def finish_sync(self, username: str, end: SyncEnd) -> Subscriber | None: ...
+    def finish_sync(self, key: str, end: SyncEnd) -> Subscriber | None: ...
 
 
 class SyncLikes(Protocol):
-    def known_posts(self, username: str, post_ids: Sequence[str]) -> dict[str, int]: ...
+    def known_posts(self, key: str, post_ids: Sequence[str]) -> dict[str, int]: ...
 
     def append_likes(
         self, sub: Subscriber, posts: Sequence[Post], page: PageRecord, *, now: datetime, source: str = "api"
@@ -114,17 +114,17 @@ def next_page_size(current: int, all_new: bool) -> int:
 
 
 def sync_subscriber(
-    username: str, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float]
+    key: str, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float]
 ) -> SyncOutcome:
-    """Sync one subscriber; X's refusals and limits become statuses, only transient failures raise."""
+    """Sync one subscriber (by its key); X's refusals and limits become statuses, only transient failures raise."""
     clock = ports.clock
-    sub = ports.subscribers.acquire(username, clock.now(), policy.lock_for)
+    sub = ports.subscribers.acquire(key, clock.now(), policy.lock_for)
     if sub is None:
-        current = ports.subscribers.get_subscriber(username)
+        current = ports.subscribers.get_subscriber(key)
         state = "gone" if current is None or current.status is SubscriberStatus.DELETING else "locked"
-        log.info("sync skipped", extra={"username": username, "reason": state})
+        log.info("sync skipped", extra={"subscriber": key, "reason": state})
         status = SubscriberStatus.DELETING if current is None else current.status
-        return SyncOutcome(username, status, detail=f"skipped: {state}")
+        return SyncOutcome(key, status, detail=f"skipped: {state}")
 
     progress = _Progress()
     try:
@@ -134,7 +134,7 @@ def sync_subscriber(
         _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
     except (XDeferred, XForbidden, XUserNotFound, XRejected) as exc:
         status, retry_at, message = _refusal(exc, clock.now(), policy)
-        return _finish(ports, username, status, retry_at, message, progress)
+        return _finish(ports, sub.key, status, retry_at, message, progress)
     except Exception as exc:
         # Transient (X 5xx, a timeout, DynamoDB): record it, release the lock and let SQS retry the message at
         # retry_at. next_sync_at, the fetcher's lease, lies a lease beyond that retry, so the fetcher never
@@ -143,7 +143,7 @@ def sync_subscriber(
         try:
             _finish(
                 ports,
-                username,
+                sub.key,
                 SubscriberStatus.ERROR,
                 retry_at + policy.lease,
                 _describe(exc),
@@ -151,13 +151,13 @@ def sync_subscriber(
                 retry_at=retry_at,
             )
         except Exception:
-            log.exception("could not record the failed sync", extra={"username": username})
+            log.exception("could not record the failed sync", extra={"subscriber": sub.key})
         raise
 
     if progress.finished:
-        return _finish(ports, username, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
+        return _finish(ports, sub.key, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
     # Out of time or pages, not of likes: due again at once, the fetcher's next run picks it up.
-    return _finish(ports, username, SubscriberStatus.SYNCING, clock.now(), None, progress)
+    return _finish(ports, sub.key, SubscriberStatus.SYNCING, clock.now(), None, progress)
 
 
 def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[SubscriberStatus, datetime, str]:
@@ -195,7 +195,7 @@ def _walk(
         p.pages += 1
         p.posts_read += len(page.posts)
 
-        known = ports.likes.known_posts(sub.username, [post.id for post in page.posts])
+        known = ports.likes.known_posts(sub.key, [post.id for post in page.posts])
         new, reached_known = classify_page(page.posts, known, walk.base)
         next_walk = None
         if not (reached_known or page.next_token is None):
@@ -215,7 +215,7 @@ def _walk(
             conflicts += 1
             if conflicts > policy.conflict_retries:
                 raise
-            fresh = ports.subscribers.get_subscriber(sub.username, consistent=True)
+            fresh = ports.subscribers.get_subscriber(sub.key, consistent=True)
             if fresh is None:
                 raise
             log.warning("storing a page conflicted; re-reading it", extra={"username": sub.username})
@@ -275,7 +275,7 @@ def _head_walk(sub: Subscriber, policy: SyncPolicy) -> Walk:
 
 def _finish(
     ports: SyncPorts,
-    username: str,
+    key: str,
     status: SubscriberStatus,
     next_sync_at: datetime,
     error: str | None,
@@ -286,9 +286,9 @@ def _finish(
     # The one way out of a sync: whatever X or an exception said is stored and logged without its secrets.
     error = redact(error)[:MAX_ERROR] if error else None
     end = SyncEnd(status, ports.clock.now(), next_sync_at, error, retry_at)
-    sub = ports.subscribers.finish_sync(username, end)
+    sub = ports.subscribers.finish_sync(key, end)
     outcome = SyncOutcome(
-        username=username,
+        username=sub.username if sub else key,
         status=status,
         new_likes=p.new_likes,
         pages=p.pages,
@@ -300,7 +300,8 @@ def _finish(
     log.info(
         "sync finished",
         extra={
-            "username": username,
+            "subscriber": key,
+            "username": outcome.username,
             "status": status.value,
             "new_likes": p.new_likes,
             "pages": p.pages,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.errors import InvalidUsername, MalformedMessage
-from shared.models import normalize_username
+from shared.models import valid_key
 
 log = logging.getLogger(__name__)
 SQS_BATCH = 10
@@ -31,35 +31,39 @@ def redelivery_delay(receives: int, *, first: int = FIRST_REDELIVERY, longest: i
 
 @dataclass(frozen=True)
 class SyncRequest:
-    """The body of one fetch-queue message."""
+    """The body of one fetch-queue message. `subscriber` is the subscription's key (its owner's X user id), not
+    a name: a rename on X between the send and the receive changes nothing."""
 
-    username: str
+    subscriber: str
     reason: str = "schedule"  # schedule | subscribe | retry | manual | unsubscribe
     action: str = "sync"  # sync | purge
 
     def to_json(self) -> dict[str, str]:
-        return {"username": self.username, "reason": self.reason, "action": self.action}
+        return {"subscriber": self.subscriber, "reason": self.reason, "action": self.action}
 
     def body(self) -> str:
         return json.dumps(self.to_json())
 
 
 def parse_request(body: str) -> SyncRequest:
-    """A message body as the fetcher, the api and the CLI send it; anything else is poison, said plainly."""
+    """A message body as the fetcher, the api and the CLI send it; anything else is poison, said plainly.
+
+    A body of the older form `{"username": ...}` (in flight during the deploy that keyed subscriptions by X user
+    id) still reads: its subscription's key is that username, as it was stored then."""
     try:
         data = json.loads(body)
     except ValueError:
         raise MalformedMessage("message body is not JSON") from None
-    if not isinstance(data, dict) or "username" not in data:
-        raise MalformedMessage('message body must be a JSON object with a "username"')
+    if not isinstance(data, dict) or not ("subscriber" in data or "username" in data):
+        raise MalformedMessage('message body must be a JSON object with a "subscriber"')
     action = data.get("action", "sync")
     if action not in ACTIONS:
         raise MalformedMessage(f"unknown action {str(action)[:20]!r}")
     try:
-        username = normalize_username(data["username"])
+        key = valid_key(data["subscriber"]) if "subscriber" in data else valid_key(data["username"])
     except InvalidUsername as exc:
-        raise MalformedMessage(f"bad username in message: {exc}") from None
-    return SyncRequest(username=username, reason=str(data.get("reason", "schedule"))[:20], action=action)
+        raise MalformedMessage(f"bad subscriber in message: {exc}") from None
+    return SyncRequest(subscriber=key, reason=str(data.get("reason", "schedule"))[:20], action=action)
 
 
 class SyncQueue(Protocol):
@@ -91,7 +95,7 @@ class SqsSyncQueue:
             for failure in response.get("Failed", []):
                 log.error(
                     "message not enqueued",
-                    extra={"username": chunk[int(failure["Id"])].username, "code": failure.get("Code")},
+                    extra={"subscriber": chunk[int(failure["Id"])].subscriber, "code": failure.get("Code")},
                 )
                 failed.append(chunk[int(failure["Id"])])
         return failed

@@ -99,10 +99,10 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
     def seconds_left() -> float:
         return lambda_context.get_remaining_time_in_millis() / 1000
 
-    logger.append_keys(username=request.username, message_id=record.message_id)
+    logger.append_keys(subscriber=request.subscriber, message_id=record.message_id)
     try:
         if request.action == "purge":
-            purge_subscriber(request.username, store=rt.likes, seconds_left=seconds_left)
+            purge_subscriber(request.subscriber, store=rt.likes, seconds_left=seconds_left)
             return
         ports = SyncPorts(
             subscribers=rt.subscribers,
@@ -117,10 +117,10 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
             lock_for=timedelta(seconds=seconds_left() + 30),
             retry_in=timedelta(seconds=_redelivery(record)),
         )
-        outcome = sync_subscriber(request.username, ports=ports, policy=policy, seconds_left=seconds_left)
+        outcome = sync_subscriber(request.subscriber, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
     finally:
-        logger.remove_keys(["username", "message_id"])
+        logger.remove_keys(["subscriber", "message_id"])
 
 
 def _redelivery(record: SQSRecord) -> int:

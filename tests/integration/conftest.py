@@ -4,11 +4,12 @@ the stores on top, and the simulated X the handlers talk to."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 
 import pytest
 
-from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client, put_x_credentials
+from local.provision import LOCAL_CREDENTIALS, REGION, StackResources, client, put_x_credentials, stack_refs
 from local.xsim import ScaledClock, XSim, XSimConfig
 from shared.store import Stores
 from shared.store.items import Table, bind
@@ -27,6 +28,7 @@ def aws_endpoint() -> Iterator[str]:
 
 
 X_CREDENTIALS_PARAMETER = "/random-likes/test/x-credentials"
+X_OAUTH2_CLIENT_PARAMETER = "/random-likes/test/x-oauth2-client"
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +48,24 @@ def x_credentials_parameter(aws_endpoint: str, pipeline_x: XSim) -> str:
     return X_CREDENTIALS_PARAMETER
 
 
+@pytest.fixture(scope="session")
+def x_oauth2_client_parameter(aws_endpoint: str, pipeline_x: XSim) -> str:
+    """The app's OAuth 2.0 client (the simulator's), a SecureString of JSON as deployed."""
+    oauth2 = pipeline_x.oauth2_client
+    value = json.dumps({"client_id": oauth2.client_id, "client_secret": oauth2.client_secret})
+    client("ssm", aws_endpoint).put_parameter(
+        Name=X_OAUTH2_CLIENT_PARAMETER, Value=value, Type="SecureString", Overwrite=True
+    )
+    return X_OAUTH2_CLIENT_PARAMETER
+
+
 @pytest.fixture
 def stack(
-    aws_endpoint: str, pipeline_x: XSim, x_credentials_parameter: str, monkeypatch: pytest.MonkeyPatch
+    aws_endpoint: str,
+    pipeline_x: XSim,
+    x_credentials_parameter: str,
+    x_oauth2_client_parameter: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StackResources]:
     """This test's own table and queues (the template's, as a CloudFormation stack in the session's moto,
     ~50 ms), and the environment a deployed function would see.
@@ -58,9 +75,14 @@ def stack(
     them cold on its own stack.
     """
     resources = provision_stack(aws_endpoint, f"rl-test-{next(_stacks)}")
+    refs = stack_refs(aws_endpoint, resources.stack_name)
     env = {
         "X_API_BASE_URL": pipeline_x.base_url,
+        "X_AUTHORIZE_URL": pipeline_x.base_url + "/i/oauth2/authorize",
         "X_CREDENTIALS_PARAMETER": x_credentials_parameter,
+        "X_OAUTH2_CLIENT_PARAMETER": x_oauth2_client_parameter,
+        "TOKENS_TABLE_NAME": refs["TokensTable"][1],
+        "TOKENS_KEY_ID": refs["TokensKey"][1],
         **resources.function_env(),
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_DEFAULT_REGION": REGION,

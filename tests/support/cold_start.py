@@ -8,10 +8,11 @@ calls `cold_start()` after changing the environment, as AWS would start new envi
 from __future__ import annotations
 
 import api.app
+import api.context
 import fetcher.app
 import worker.app
 
 
 def cold_start() -> None:
-    for built_once in (api.app.runtime, api.app.picker, fetcher.app.runtime, worker.app.runtime):
+    for built_once in (api.app.runtime, api.app.picker, api.context.accounts, fetcher.app.runtime, worker.app.runtime):
         built_once.cache_clear()

@@ -1,7 +1,10 @@
 """The table's item types as pynamodb models, bound to one table per store, and their keys.
 
 One table (DESIGN.md): a subscriber's profile, its likes by slot and its post markers share the partition
-`SUB#<username>`; app-wide counters live under `APP`. The classes here name no table. `bind()` makes a set of
+`SUB#<key>` (the owner's X user id; the lowercased username for a subscription stored before accounts);
+a lookup item `NAME#<lowercased username>` maps a current name to its key; signed-in sessions
+(`SESSION#<hash>`) and pending logins (`LOGIN#<hash>`) live beside them, expired by TTL; app-wide counters
+live under `APP`. The classes here name no table. `bind()` makes a set of
 subclasses whose `Meta` names one table, so two stores on two tables in one process never share a class
 attribute (the base classes are never used to talk to DynamoDB). Only the store modules use these types;
 everything above them sees domain objects.
@@ -34,10 +37,21 @@ PROFILE_SK = "PROFILE"
 SLOT_PREFIX = "SLOT#"
 POST_PREFIX = "POST#"
 APP_PK = "APP"
+SUB_PREFIX = "SUB#"
+NAME_PREFIX = "NAME#"
+NAME_SK = "NAME"
+SESSION_PREFIX = "SESSION#"
+SESSION_SK = "SESSION"
+LOGIN_PREFIX = "LOGIN#"
+LOGIN_SK = "LOGIN"
 
 
-def subscriber_pk(username: str) -> str:
-    return f"SUB#{username}"
+def subscriber_pk(key: str) -> str:
+    return f"{SUB_PREFIX}{key}"
+
+
+def name_pk(username: str) -> str:
+    return f"{NAME_PREFIX}{username}"
 
 
 def slot_sk(slot: int) -> str:
@@ -126,6 +140,37 @@ class AppItem(Model):
     expires_at = NumberAttribute(null=True)  # TTL
 
 
+class NameItem(Model):
+    """`NAME#<lowercased username>` -> the key of the subscription that has that name on X now."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=NAME_SK)
+    key = UnicodeAttribute()
+
+
+class SessionItem(Model):
+    """A signed-in browser: only the SHA-256 of its id is stored (the pk), never the id itself."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=SESSION_SK)
+    x_user_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute (and checked on read: TTL is lazy)
+    name = UnicodeAttribute(null=True)
+    profile_image_url = UnicodeAttribute(null=True)
+
+
+class LoginItem(Model):
+    """A pending Connect with X, keyed by the SHA-256 of its state; deleted by the callback that uses it."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=LOGIN_SK)
+    verifier = UnicodeAttribute()
+    next_path = UnicodeAttribute()
+    binding_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()  # TTL, and checked on read
+
+
 @dataclass(frozen=True)
 class Table:
     """The item types bound to one table, and a connection to it for transactions."""
@@ -136,6 +181,9 @@ class Table:
     marker: type[PostMarkerItem]
     app: type[AppItem]
     connection: Connection
+    names: type[NameItem]
+    sessions: type[SessionItem]
+    logins: type[LoginItem]
 
 
 _M = TypeVar("_M", bound=Model)
@@ -168,6 +216,9 @@ def bind(table_name: str, region: str, host: str | None = None) -> Table:
         marker=_bound(PostMarkerItem, table_name, region, host),
         app=_bound(AppItem, table_name, region, host),
         connection=Connection(region=region, host=host),
+        names=_bound(NameItem, table_name, region, host),
+        sessions=_bound(SessionItem, table_name, region, host),
+        logins=_bound(LoginItem, table_name, region, host),
     )
 
 
@@ -184,7 +235,8 @@ def to_subscriber(item: ProfileItem) -> Subscriber:
             page_size=int(item.walk_page_size or 100),
         )
     return Subscriber(
-        username=item.pk.removeprefix("SUB#"),
+        key=item.pk.removeprefix(SUB_PREFIX),
+        username=item.username.lower(),
         display_username=item.username,
         status=SubscriberStatus(item.status),
         created_at=item.created_at,

@@ -37,27 +37,27 @@ class LikeStore:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def like_count(self, username: str) -> tuple[int, SubscriberStatus] | None:
+    def like_count(self, key: str) -> tuple[int, SubscriberStatus] | None:
         """The profile's count and status only: the first of a random pick's two reads."""
         profile = self._table.profile
         try:
-            item = profile.get(subscriber_pk(username), PROFILE_SK, attributes_to_get=["like_count", "status"])
+            item = profile.get(subscriber_pk(key), PROFILE_SK, attributes_to_get=["like_count", "status"])
         except profile.DoesNotExist:
             return None
         return int(item.like_count or 0), SubscriberStatus(item.status)
 
-    def get_like(self, username: str, slot: int) -> StoredLike | None:
+    def get_like(self, key: str, slot: int) -> StoredLike | None:
         slots = self._table.slot
         try:
-            item = slots.get(subscriber_pk(username), slot_sk(slot))
+            item = slots.get(subscriber_pk(key), slot_sk(slot))
         except slots.DoesNotExist:
             return None
         post = Post.from_json(item.post)
         return StoredLike(slot=slot, post=post, source=item.source, first_seen_at=item.first_seen_at)
 
-    def known_posts(self, username: str, post_ids: Iterable[str]) -> dict[str, int]:
+    def known_posts(self, key: str, post_ids: Iterable[str]) -> dict[str, int]:
         """Which of these posts are already stored, and in which slot (one BatchGetItem per 100 ids)."""
-        pk = subscriber_pk(username)
+        pk = subscriber_pk(key)
         keys = [(pk, post_sk(pid)) for pid in dict.fromkeys(post_ids)]
         if not keys:
             return {}
@@ -66,13 +66,13 @@ class LikeStore:
             for marker in self._table.marker.batch_get(keys, attributes_to_get=["sk", "slot"])
         }
 
-    def all_post_ids(self, username: str) -> list[tuple[int, str]]:
+    def all_post_ids(self, key: str) -> list[tuple[int, str]]:
         """Every stored (slot, post id), in slot order: for checks and operators, not for the hot path."""
         slots = self._table.slot
         return [
             (int(item.sk.removeprefix(SLOT_PREFIX)), item.post_id)
             for item in slots.query(
-                subscriber_pk(username), slots.sk.startswith(SLOT_PREFIX), attributes_to_get=["sk", "post_id"]
+                subscriber_pk(key), slots.sk.startswith(SLOT_PREFIX), attributes_to_get=["sk", "post_id"]
             )
         ]
 
@@ -99,7 +99,7 @@ class LikeStore:
                 ]
             else:
                 actions += _walk_actions(page.walk)
-            self._transact(sub.username, count, chunk, actions, now, source)
+            self._transact(sub.key, count, chunk, actions, now, source)
             count += len(chunk)
             version += 1
         # Each transaction was conditional on the count it started from, so the profile is now exactly this:
@@ -117,7 +117,7 @@ class LikeStore:
 
     def _transact(
         self,
-        username: str,
+        key: str,
         count: int,
         chunk: Sequence[Post],
         profile_actions: list[Action],
@@ -125,7 +125,7 @@ class LikeStore:
         source: str,
     ) -> None:
         t = self._table
-        pk = subscriber_pk(username)
+        pk = subscriber_pk(key)
         try:
             with TransactWrite(connection=t.connection) as tx:
                 for offset, post in enumerate(chunk):
@@ -145,14 +145,14 @@ class LikeStore:
             if exc.cause_response_code == "TransactionCanceledException":
                 reasons = [r.code for r in exc.cancellation_reasons if r is not None]
                 raise ConcurrentUpdate(
-                    f"storing {len(chunk)} likes for {username} at slot {count} was cancelled: {reasons}"
+                    f"storing {len(chunk)} likes for {key} at slot {count} was cancelled: {reasons}"
                 ) from exc
             raise
 
-    def purge(self, username: str, max_items: int = 2000) -> tuple[int, bool]:
+    def purge(self, key: str, max_items: int = 2000) -> tuple[int, bool]:
         """Delete up to max_items of a deleting subscriber's likes; the profile goes last. (deleted, done)."""
         t = self._table
-        pk = subscriber_pk(username)
+        pk = subscriber_pk(key)
         deleted = 0
         for model, prefix in ((t.slot, SLOT_PREFIX), (t.marker, POST_PREFIX)):
             with model.batch_write() as batch:

@@ -1,7 +1,10 @@
-"""Subscribers' profiles: created, found, leased, locked for a sync, finished, re-armed and marked for deletion.
+"""Subscribers' profiles: created, found (by key or by name), leased, locked for a sync, finished, re-armed,
+renamed and marked for deletion.
 
 Every write is one conditional UpdateItem (or a conditional Put), so concurrent fetchers, workers and api
-calls never overwrite each other: the loser learns it (None or False) and decides what that means.
+calls never overwrite each other: the loser learns it (None or False) and decides what that means. A profile
+is found by its key (`SUB#<key>`, the owner's X user id) or by its current name through the lookup item
+`NAME#<lowercased username>`, which a rename moves (the old name then answers as unknown).
 """
 
 from __future__ import annotations
@@ -9,19 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from shared.errors import ConcurrentUpdate
-from shared.models import Subscriber, SubscriberStatus, SyncEnd
+from shared.models import AuthKind, Subscriber, SubscriberStatus, SyncEnd, Visibility
 from shared.store.items import (
     DUE_PK,
+    NAME_SK,
     PROFILE_SK,
+    NameItem,
     ProfileItem,
     Table,
     condition_failed,
     epoch,
+    name_pk,
     subscriber_pk,
     to_subscriber,
 )
@@ -32,40 +39,116 @@ _LIVE = ProfileItem.pk.exists() & (ProfileItem.status != SubscriberStatus.DELETI
 
 class SubscriberStore:
     def __init__(self, table: Table) -> None:
+        self._table = table
         self._items = table.profile
+        self._names = table.names
 
-    def get_subscriber(self, username: str, *, consistent: bool = False) -> Subscriber | None:
+    def get_subscriber(self, key: str, *, consistent: bool = False) -> Subscriber | None:
         try:
-            item = self._items.get(subscriber_pk(username), PROFILE_SK, consistent_read=consistent)
+            item = self._items.get(subscriber_pk(key), PROFILE_SK, consistent_read=consistent)
         except self._items.DoesNotExist:
             return None
         return to_subscriber(item)
 
+    def key_for_name(self, username: str) -> str | None:
+        """The key the lookup item maps a (lowercased) name to, if any."""
+        try:
+            return str(self._names.get(name_pk(username), NAME_SK).key)
+        except self._names.DoesNotExist:
+            return None
+
+    def find_by_name(self, username: str) -> Subscriber | None:
+        """The subscription that has this (lowercased) name now, or None.
+
+        Its profile must still carry the name: a lookup item left behind by a rename, or a dangling one, finds
+        nothing. A subscription stored before accounts has no lookup item; its key is the name itself.
+        """
+        key = self.key_for_name(username) or username
+        sub = self.get_subscriber(key)
+        return sub if sub is not None and sub.username == username else None
+
     def create_subscriber(
-        self, username: str, display_username: str, now: datetime, lease_until: datetime
+        self,
+        key: str,
+        display_username: str,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        x_user_id: str | None = None,
+        visibility: Visibility = Visibility.PRIVATE,
+        auth: AuthKind = AuthKind.OPERATOR,
     ) -> tuple[Subscriber, bool]:
-        """Create a pending subscriber, leased (its first sync is enqueued at once). Returns (it, created)."""
+        """Create a pending subscriber under `key`, leased (its first sync is enqueued at once), and point its
+        name's lookup item at it, in one transaction. Returns (it, created); an existing one is left as it is."""
         item = self._items(
-            pk=subscriber_pk(username),
+            pk=subscriber_pk(key),
             sk=PROFILE_SK,
             username=display_username,
             status=SubscriberStatus.PENDING.value,
             created_at=now,
             like_count=0,
+            x_user_id=x_user_id,
             due_pk=DUE_PK,
             next_sync_at=epoch(lease_until),
             version=1,
+            visibility=visibility.value,
+            auth=auth.value,
         )
         try:
-            item.save(condition=ProfileItem.pk.does_not_exist())
-        except PutError as exc:
-            if not condition_failed(exc):
+            with TransactWrite(connection=self._table.connection) as tx:
+                tx.save(item, condition=ProfileItem.pk.does_not_exist())
+                tx.save(self._names(pk=name_pk(display_username.lower()), sk=NAME_SK, key=key))
+        except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
                 raise
-            existing = self.get_subscriber(username, consistent=True)
+            existing = self.get_subscriber(key, consistent=True)
             if existing is None:  # deleted between the two calls: let the caller try again
-                raise ConcurrentUpdate(f"subscriber {username} changed while subscribing") from exc
+                raise ConcurrentUpdate(f"subscriber {key} changed while subscribing") from exc
             return existing, False
         return to_subscriber(item), True
+
+    def rename(self, sub: Subscriber, display_username: str) -> Subscriber:
+        """Record the name X now gives the account: the new name's lookup item points to the key, the profile
+        carries the new name, and the old name's item goes (only if it still points here: someone else may have
+        taken the old name meanwhile). The same name in another case only updates how it is spelled."""
+        new = display_username.lower()
+        if display_username == sub.display_username:
+            return sub
+        with TransactWrite(connection=self._table.connection) as tx:
+            tx.save(self._names(pk=name_pk(new), sk=NAME_SK, key=sub.key))
+            tx.update(
+                self._items(pk=subscriber_pk(sub.key), sk=PROFILE_SK),
+                actions=[ProfileItem.username.set(display_username), ProfileItem.version.add(1)],
+                condition=ProfileItem.pk.exists(),
+            )
+        if new != sub.username:
+            self._forget_name(sub.username, sub.key)
+        renamed = self.get_subscriber(sub.key, consistent=True)
+        if renamed is None:
+            raise ConcurrentUpdate(f"subscriber {sub.key} disappeared")
+        return renamed
+
+    def connect(self, sub: Subscriber, x_user_id: str, lease_until: datetime | None) -> Subscriber | None:
+        """Its owner connected (again): read with the owner's own token from now on. With `lease_until`, a
+        subscriber X refused (or whose token was refused) is pending again and leased, once per change."""
+        actions: list[Action] = [
+            ProfileItem.x_user_id.set(x_user_id),
+            ProfileItem.auth.set(AuthKind.OAUTH2.value),
+            ProfileItem.version.add(1),
+        ]
+        if lease_until is not None:
+            actions += [
+                ProfileItem.status.set(SubscriberStatus.PENDING.value),
+                ProfileItem.next_sync_at.set(epoch(lease_until)),
+                ProfileItem.last_error.remove(),
+                ProfileItem.retry_at.remove(),
+            ]
+        return self._update_if(sub.key, actions, _LIVE & (ProfileItem.version == sub.version))
+
+    def set_visibility(self, key: str, visibility: Visibility) -> Subscriber | None:
+        """Share a subscription (public) or hide it again (private); None if it is gone or being deleted."""
+        actions = [ProfileItem.visibility.set(visibility.value), ProfileItem.version.add(1)]
+        return self._update_if(key, actions, _LIVE)
 
     def iter_subscribers(self, *, due_before: datetime | None = None, limit: int | None = None) -> Iterator[Subscriber]:
         """Live subscribers from the sparse index, soonest due first (never a Scan)."""
@@ -75,7 +158,7 @@ class SubscriberStore:
         for item in self._items.due_index.query(DUE_PK, range_key_condition=condition, limit=limit):
             yield to_subscriber(item)
 
-    def lease(self, username: str, seen_next_sync_at: datetime | None, until: datetime) -> bool:
+    def lease(self, key: str, seen_next_sync_at: datetime | None, until: datetime) -> bool:
         """Move next_sync_at to `until` if nobody moved it since we looked: one enqueue per due subscriber.
 
         A pending retry is forgotten: the message that failed is gone (the DLQ took it), a new one is sent."""
@@ -87,9 +170,9 @@ class SubscriberStore:
             ProfileItem.retry_at.remove(),
             ProfileItem.version.add(1),
         ]
-        return self._update_if(username, actions, condition) is not None
+        return self._update_if(key, actions, condition) is not None
 
-    def acquire(self, username: str, now: datetime, hold_for: timedelta) -> Subscriber | None:
+    def acquire(self, key: str, now: datetime, hold_for: timedelta) -> Subscriber | None:
         """Take the subscriber's sync lock; None if another sync holds it or the subscriber is gone.
 
         A pending retry is under way from here on, so it is no longer announced."""
@@ -99,7 +182,7 @@ class SubscriberStore:
             ProfileItem.retry_at.remove(),
             ProfileItem.version.add(1),
         ]
-        return self._update_if(username, actions, _LIVE & free)
+        return self._update_if(key, actions, _LIVE & free)
 
     def set_x_user(self, sub: Subscriber, x_user_id: str, display_username: str) -> Subscriber:
         actions = [
@@ -107,12 +190,12 @@ class SubscriberStore:
             ProfileItem.username.set(display_username),
             ProfileItem.version.add(1),
         ]
-        updated = self._update_if(sub.username, actions, ProfileItem.pk.exists())
+        updated = self._update_if(sub.key, actions, ProfileItem.pk.exists())
         if updated is None:
-            raise ConcurrentUpdate(f"subscriber {sub.username} disappeared")
+            raise ConcurrentUpdate(f"subscriber {sub.key} disappeared")
         return updated
 
-    def finish_sync(self, username: str, end: SyncEnd) -> Subscriber | None:
+    def finish_sync(self, key: str, end: SyncEnd) -> Subscriber | None:
         """Record how a sync ended, schedule the next one and release the lock (None: unsubscribed meanwhile)."""
         actions: list[Action] = [
             ProfileItem.status.set(end.status.value),
@@ -124,7 +207,7 @@ class SubscriberStore:
             ProfileItem.last_error.set(end.last_error) if end.last_error else ProfileItem.last_error.remove(),
             ProfileItem.retry_at.set(epoch(end.retry_at)) if end.retry_at else ProfileItem.retry_at.remove(),
         ]
-        return self._update_if(username, actions, _LIVE)
+        return self._update_if(key, actions, _LIVE)
 
     def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None:
         """Re-arm a subscriber that X refused or that failed, once per change (concurrent asks enqueue once)."""
@@ -135,21 +218,34 @@ class SubscriberStore:
             ProfileItem.retry_at.remove(),
             ProfileItem.version.add(1),
         ]
-        return self._update_if(sub.username, actions, ProfileItem.version == sub.version)
+        return self._update_if(sub.key, actions, ProfileItem.version == sub.version)
 
-    def mark_deleting(self, username: str) -> bool:
-        """Hide the subscriber at once (reads 404, out of the index); the worker purges its likes."""
+    def mark_deleting(self, key: str) -> bool:
+        """Hide the subscriber at once (reads 404, out of the index, its name answers as unknown; its owner's
+        sessions end with it, see shared/accounts.py); the worker purges its likes."""
         actions = [
             ProfileItem.status.set(SubscriberStatus.DELETING.value),
             ProfileItem.due_pk.remove(),
             ProfileItem.next_sync_at.remove(),
             ProfileItem.version.add(1),
         ]
-        return self._update_if(username, actions, ProfileItem.pk.exists()) is not None
+        marked = self._update_if(key, actions, ProfileItem.pk.exists())
+        if marked is None:
+            return False
+        self._forget_name(marked.username, key)
+        return True
 
-    def _update_if(self, username: str, actions: Sequence[Action], condition: Condition) -> Subscriber | None:
+    def _forget_name(self, username: str, key: str) -> None:
+        """Delete a name's lookup item if it still points to `key`."""
+        try:
+            self._names(pk=name_pk(username), sk=NAME_SK).delete(condition=NameItem.key == key)
+        except DeleteError as exc:
+            if not condition_failed(exc):
+                raise
+
+    def _update_if(self, key: str, actions: Sequence[Action], condition: Condition) -> Subscriber | None:
         """A conditional UpdateItem on a profile: the subscriber as it now is, or None if the condition failed."""
-        item = self._items(pk=subscriber_pk(username), sk=PROFILE_SK)
+        item = self._items(pk=subscriber_pk(key), sk=PROFILE_SK)
         try:
             item.update(actions=list(actions), condition=condition)
         except UpdateError as exc:
