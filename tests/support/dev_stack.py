@@ -10,11 +10,9 @@ back to the app with a session cookie; `stack.request(..., session=...)` then sp
 from __future__ import annotations
 
 import contextlib
-import html
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -25,14 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from local.provision import client
+from tests.support.accounts import connect_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
-HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 
 def free_port() -> int:
@@ -130,23 +127,7 @@ class DevStack:
     def connect(self, username: str = "demo", *, next_path: str = "/") -> requests.Session:
         """A person who connected `username` with X: Connect, the consent page (approve), back with a session."""
         person = requests.Session()
-        login = person.get(f"{self.url}/auth/x/login", params={"next": next_path}, allow_redirects=False, timeout=15)
-        assert login.status_code == 302, (login.status_code, login.text[:500])
-        consent_url = login.headers["location"]
-        consent = person.get(consent_url, timeout=15)
-        assert consent.status_code == 200, (consent.status_code, consent.text[:500])
-        form = {html.unescape(k): html.unescape(v) for k, v in HIDDEN_INPUT.findall(consent.text)}
-        parts = urlsplit(consent_url)
-        decided = person.post(
-            f"{parts.scheme}://{parts.netloc}{parts.path}",
-            data={**form, "username": username, "decision": "approve"},
-            allow_redirects=False,
-            timeout=15,
-        )
-        assert decided.status_code == 302, (decided.status_code, decided.text[:500])
-        back = person.get(decided.headers["location"], allow_redirects=False, timeout=30)
-        assert back.status_code == 302, (back.status_code, back.text[:500])
-        assert urljoin(back.url, back.headers["location"]) == urljoin(self.url, next_path)
+        connect_over_http(f"{self.url}/", person, username, next_path)
         me = person.get(f"{self.url}/api/me", timeout=15)
         assert me.status_code == 200, (me.status_code, me.text[:500])
         assert me.json()["username"].lower() == username.lower()
