@@ -11,7 +11,9 @@ The simulator runs in this process, on real time (so its `x-rate-limit-reset` an
 agree); `--accelerate` shortens its rate-limit window and the interval at which @demo gains likes instead.
 What must survive a restart for the data to stay consistent is its seed and the moment new likes started
 arriving (`arrivals_since`): both are kept in the data directory, so the same likes come back under the
-same ids. Likes added or posts deleted through `/_sim/` are not kept.
+same ids. So are the live OAuth 2.0 grants (by the tokens' digests; saved when the stack stops): the tokens
+table keeps a connected account's tokens across a restart, and X must still accept them. Likes added or posts
+deleted through `/_sim/` are not kept.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from local.xsim import ScaledClock, XSim, XSimConfig
 
@@ -57,6 +60,21 @@ class XService:
     def stop(self) -> None:
         if self.simulator is not None:
             self.simulator.stop()
+            self._save_grants()
+
+    def _save_grants(self) -> None:
+        """The simulator's live OAuth 2.0 grants into the state file, so connected accounts stay connected (the
+        tokens table keeps the tokens, X must still know them)."""
+        if self.simulator is None or self.state_path is None:
+            return
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        state["oauth2"] = self.simulator.app.oauth2.grants()
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state) + "\n", encoding="utf-8")
+        temporary.replace(self.state_path)
 
 
 def simulated(
@@ -73,8 +91,8 @@ def simulated(
     """The simulator on `host:port`; `callback_urls` are the redirect URIs its demo app accepts (the app's
     `/auth/x/callback`, as registered with X), none: any loopback URI."""
     state_path = data_dir / STATE_FILE
-    since = None if clean else _saved_arrivals_since(state_path, seed)
-    since = since or datetime.now(UTC)
+    saved = {} if clean else _saved_state(state_path, seed)
+    since = _arrivals_since(saved) or datetime.now(UTC)
     config = XSimConfig(
         seed=seed,
         window_seconds=max(1, round(XSimConfig.window_seconds / accelerate)),
@@ -89,8 +107,15 @@ def simulated(
         raise XConfigError(
             f"the simulated X API cannot listen on {host}:{port} ({exc.strerror}); try --x-port"
         ) from None
+    if isinstance(saved.get("oauth2"), dict):
+        simulator.app.oauth2.restore_grants(saved["oauth2"])
     data_dir.mkdir(parents=True, exist_ok=True)
-    state_path.write_text(json.dumps({"seed": seed, "arrivals_since": since.isoformat()}) + "\n", encoding="utf-8")
+    kept = {
+        "seed": seed,
+        "arrivals_since": since.isoformat(),
+        **({"oauth2": saved["oauth2"]} if "oauth2" in saved else {}),
+    }
+    state_path.write_text(json.dumps(kept) + "\n", encoding="utf-8")
     client = simulator.oauth2_client
     return XService(
         base_url=simulator.base_url,
@@ -104,13 +129,19 @@ def simulated(
     )
 
 
-def _saved_arrivals_since(path: Path, seed: int) -> datetime | None:
+def _saved_state(path: Path, seed: int) -> dict[str, Any]:
+    """What the last run kept for this seed (another seed is another world: nothing)."""
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("seed") != seed:
-            return None  # another world: its likes arrive from now on
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) and saved.get("seed") == seed else {}
+
+
+def _arrivals_since(saved: Mapping[str, Any]) -> datetime | None:
+    try:
         return datetime.fromisoformat(saved["arrivals_since"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
 
 

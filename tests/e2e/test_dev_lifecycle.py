@@ -5,6 +5,7 @@ How quickly it stops is measured by `python -m bench stop` (bench/RESULTS.md), n
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from local.provision import client
+from local.stack import x
 from local.xsim import XSim, XSimConfig
 from tests.support.dev_stack import DevStack, alive, descendants, port_open, running_stack, start_stack, stop_stack
 
@@ -120,3 +122,53 @@ def test_with_x_api_base_url_set_the_stack_talks_to_that_server_instead_of_its_s
             assert not any(secret in stack.output() for secret in [*credentials.values(), oauth2.client_secret])
         finally:
             stop_stack(stack)
+
+
+def test_the_simulated_x_still_knows_connected_accounts_tokens_after_a_restart(tmp_path: Path) -> None:
+    # Given make dev's simulator, on which demo connected (the stack's own callback is its redirect URI)
+    callback = "http://127.0.0.1:3999/auth/x/callback"
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "seed": 42,
+        "accelerate": 1.0,
+        "media_base_url": "http://127.0.0.1:3999/x-media",
+        "data_dir": tmp_path,
+        "callback_urls": (callback,),
+    }
+    first = x.simulated(clean=True, **options)
+    assert first.simulator is not None
+    tokens = first.simulator.oauth2_login("demo", redirect_uri=callback)
+    issued = first.simulator.app.oauth2.grants()["issued"]
+    first.stop()
+    # ... and what the state file keeps of them are digests, never the tokens
+    kept = (tmp_path / x.STATE_FILE).read_text(encoding="utf-8")
+    assert tokens.access_token not in kept
+    assert tokens.refresh_token is not None
+    assert tokens.refresh_token not in kept
+
+    # When the stack starts again on the same data directory
+    second = x.simulated(clean=False, **options)
+    try:
+        assert second.simulator is not None
+        oauth2 = second.simulator.app.oauth2
+        # Then the access token still works, the refresh token still refreshes (once), and no new token can
+        # repeat an old one
+        grant = oauth2.access(tokens.access_token)
+        assert grant is not None
+        assert grant.user_id == second.simulator.user_id("demo")
+        client = second.oauth2_client
+        assert client is not None
+        basic = "Basic " + base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+        refreshed = oauth2.token({"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}, basic)
+        assert refreshed["access_token"] != tokens.access_token
+        assert oauth2.grants()["issued"] > issued
+    finally:
+        second.stop()
+    # And with --clean, they are gone
+    third = x.simulated(clean=True, **options)
+    try:
+        assert third.simulator is not None
+        assert third.simulator.app.oauth2.access(tokens.access_token) is None
+    finally:
+        third.stop()

@@ -183,10 +183,11 @@ class DevStack:
         url: str = client("sqs", self.aws_endpoint).get_queue_url(QueueName=name)["QueueUrl"]
         return url
 
-    def subscription_key(self, username: str) -> str:
+    def subscription_key(self, username: str, user_id: str | None = None) -> str:
         """The partition (`SUB#<key>`) of a simulated account's subscription: its X user id (a subscription belongs
-        to an X account), or its lowercased name where the store still keys it so."""
-        user_id = str(self.sim("GET", f"/_sim/credentials/{username}")["user_id"])
+        to an X account), or its lowercased name where the store still keys it so. `user_id`: known already
+        (from /api/me), else asked of the simulator."""
+        user_id = user_id or str(self.sim("GET", f"/_sim/credentials/{username}")["user_id"])
         dynamodb = client("dynamodb", self.aws_endpoint)
         table = self.resources()["LikesTable"]
         for key in (user_id, username.lower()):
@@ -196,16 +197,16 @@ class DevStack:
         return user_id
 
     def stored_likes_of(self, person: requests.Session) -> list[str]:
-        """stored_likes of the account `person` connected."""
+        """stored_likes of the account `person` connected (whichever X it is on)."""
         me = person.get(f"{self.url}/api/me", timeout=15)
         assert me.status_code == 200, (me.status_code, me.text[:500])
-        return self.stored_likes(me.json()["username"])
+        return self.stored_likes(me.json()["username"], user_id=me.json()["x_user_id"])
 
-    def stored_likes(self, username: str) -> list[str]:
+    def stored_likes(self, username: str, user_id: str | None = None) -> list[str]:
         """The post ids in the subscriber's slots, in slot order, read straight from the table."""
         dynamodb = client("dynamodb", self.aws_endpoint)
         slots: list[tuple[str, str]] = []
-        key = self.subscription_key(username)
+        key = self.subscription_key(username, user_id)
         for page in dynamodb.get_paginator("query").paginate(
             TableName=self.resources()["LikesTable"],
             KeyConditionExpression="pk = :pk AND begins_with(sk, :slot)",

@@ -55,7 +55,7 @@ export function wireConnectLinks() {
 let shown = null; // the subscription the panel is about ({username, visibility})
 let busy = false;
 
-/** Show the panel for the owner's own subscription `sub`, or hide it (null). */
+/** Show the panel for the owner's own subscription `sub` ({username, visibility, status}), or hide it (null). */
 export function showOwner(sub) {
   const panel = $("owner");
   shown = sub;
@@ -71,6 +71,8 @@ export function showOwner(sub) {
   $("share-link").textContent = shareLink(name);
   $("share-link").href = shareLink(name);
   $("confirm-name").textContent = `@${name}`;
+  // X refused the token: whatever the page shows (a card of the likes kept, or the status), offer to reconnect.
+  $("reconnect-row").hidden = sub.status !== "reconnect_needed";
 }
 
 function ownerError(message) {

@@ -38,7 +38,6 @@ const ui = {
   syncDetail: $("sync-detail"),
   syncSpinner: $("sync-spinner"),
   syncRetry: $("sync-retry"),
-  reconnect: $("reconnect"),
   unavailableName: $("unavailable-name"),
   unavailableConnect: $("unavailable-connect"),
   startNote: $("start-note"),
@@ -111,7 +110,7 @@ function choose(raw) {
   document.title = `@${name} · random-likes`;
   const own = isOwner(name);
   // The owner's controls belong to their own likes only; someone else's shared likes come without them.
-  showOwner(own ? { username: me.username, visibility: me.subscription?.visibility ?? "private" } : null);
+  showOwner(own ? { visibility: "private", ...me.subscription, username: me.username } : null);
   session = {
     name,
     own,
@@ -294,9 +293,8 @@ function showStatus(s, sub, message) {
   ui.syncTitle.textContent = message ?? words.title;
   ui.syncDetail.textContent = message ? "" : (words.detail ?? "");
   ui.syncSpinner.hidden = !words.busy;
-  // Only the owner can subscribe again or reconnect; someone with the link just reads the status.
-  ui.syncRetry.hidden = !(s.own && words.retry && !words.reconnect);
-  ui.reconnect.hidden = !(s.own && words.reconnect);
+  // Only the owner can subscribe again (or reconnect, in their panel); someone with the link just reads it.
+  ui.syncRetry.hidden = !(s.own && words.retry);
   ui.views.sync.dataset.status = sub.status;
   show("sync");
 }
@@ -403,9 +401,9 @@ wireOwner({ onDisconnected: disconnected });
 
 async function start() {
   const initial = new URL(location.href).searchParams.get("u");
-  if (initial) ui.input.value = initial;
   show("loading");
   await loadMe();
+  if (initial && !isOwner(initial)) ui.input.value = initial; // someone's shared likes: the name they opened
   if (initial) choose(initial);
   else if (me) choose(me.username); // connected: straight to your own likes
   else show("start");

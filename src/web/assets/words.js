@@ -27,9 +27,8 @@ function nextAttempt(sub, now) {
 }
 
 /**
- * {title, detail, busy, poll, retry, reconnect}: busy shows a spinner, poll keeps refreshing the status, retry
- * offers "Try again" (subscribing again re-arms a sync that X refused or that failed), reconnect offers
- * "Reconnect" (Connect with X again); both only to the owner.
+ * {title, detail, busy, poll, retry}: busy shows a spinner, poll keeps refreshing the status, retry offers
+ * "Try again" to the owner (subscribing again re-arms a sync that X refused or that failed).
  */
 export function describe(sub, now = new Date()) {
   const name = `@${sub.username}`;
@@ -85,12 +84,12 @@ export function describe(sub, now = new Date()) {
       };
     }
     case "reconnect_needed":
-      // X refused the account's token (revoked, or expired for good): only its owner can connect it again.
+      // X refused the account's token (revoked, or expired for good): only its owner can connect it again
+      // (the owner's panel offers Reconnect).
       return {
         title: "X no longer lets random-likes read these likes",
-        detail: "Connect again to carry on; the likes copied so far are kept.",
+        detail: "Its owner can connect again to carry on; the likes copied so far are kept.",
         poll: false,
-        reconnect: true,
       };
     case "deleting":
       return { title: `${name} is being unsubscribed`, detail: "Try again in a minute.", poll: false, retry: true };

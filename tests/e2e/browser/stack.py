@@ -69,6 +69,13 @@ class RunningStack:
         """Give a browser context the session of `person` (its cookies), as if it had connected itself."""
         context.add_cookies([{"name": c.name, "value": c.value or "", "url": self.url} for c in person.cookies])
 
+    def session_of(self, context: Any) -> requests.Session:
+        """The session a browser context holds (its cookies for the app), to call the API as that person."""
+        person = requests.Session()
+        for cookie in context.cookies(self.url):
+            person.cookies.set(cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"])
+        return person
+
     def wait_for_status(
         self, username: str, statuses: set[str], timeout: float = 90.0, *, session: requests.Session | None = None
     ) -> dict[str, Any]:
