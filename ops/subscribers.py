@@ -56,7 +56,8 @@ def detail_json(sub: Subscriber) -> dict[str, Any]:
 
 
 def find(store: SubscriberStore, username: str) -> Subscriber:
-    sub = store.get_subscriber(username, consistent=True)
+    # By its current name (the lookup item), or by its key (an X user id, or a name stored before accounts).
+    sub = store.find_by_name(username.lower()) or store.get_subscriber(username, consistent=True)
     if sub is None:
         raise UnknownSubscriber(f"{username!r} is not subscribed", hint="random-likes subscribers list")
     return sub
@@ -133,15 +134,15 @@ class CliQueue:
 def sync_now(store: SubscriberStore, queue: CliQueue, username: str, *, now: datetime) -> Enqueued:
     sub = find(store, username)
     if sub.status is SubscriberStatus.DELETING:
-        purge = SyncRequest(username=sub.username, reason="manual", action="purge")
+        purge = SyncRequest(subscriber=sub.key, reason="manual", action="purge")
         queue.send([purge])
         return Enqueued(sub.username, purge.to_json(), None)
     until = now + LEASE
-    if not store.lease(sub.username, sub.next_sync_at, until):
+    if not store.lease(sub.key, sub.next_sync_at, until):
         raise OpsError(
             f"{username!r} changed while it was being leased (a fetcher run, or an unsubscribe, got there first)",
             hint="look at it with `random-likes subscribers show`, then try again",
         )
-    request = SyncRequest(username=sub.username, reason="manual", action="sync")
+    request = SyncRequest(subscriber=sub.key, reason="manual", action="sync")
     send_leased([request], store=store, queue=queue, now=now)
     return Enqueued(sub.username, request.to_json(), until)

@@ -23,7 +23,14 @@ TIME, EPOCH_MS = "28/Nov/2026:12:00:00 +0000", 1795867200000
 
 
 def http(
-    method: str, route: str, path: str, *, body: str | None = None, query: str = "", **params: str
+    method: str,
+    route: str,
+    path: str,
+    *,
+    body: str | None = None,
+    query: str = "",
+    cookies: tuple[str, ...] = (),
+    **params: str,
 ) -> dict[str, Any]:
     headers = {
         "accept": "application/json",
@@ -63,6 +70,8 @@ def http(
         },
         "isBase64Encoded": False,
     }
+    if cookies:  # payload 2.0 carries the request's cookies apart from its headers
+        event["cookies"] = list(cookies)
     if query:
         event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&"))
     if params:
@@ -97,6 +106,8 @@ def sqs(*bodies: str) -> dict[str, Any]:
 
 
 SUBS, ONE, RANDOM = "/api/subscriptions", "/api/subscriptions/{username}", "/api/subscriptions/{username}/likes/random"
+# Obviously fake secrets: a session id, a pending login's state, its binding nonce and an authorization code.
+SESSION = ("__Host-rl_session=fake-session-id",)
 
 EVENTS: dict[str, dict[str, Any]] = {
     "fetcher-scheduled": {
@@ -110,14 +121,14 @@ EVENTS: dict[str, dict[str, Any]] = {
         "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/random-likes-FetcherFunctionSchedule-1A2B3C4D5E6F"],
         "detail": {},
     },
-    "worker-sync": sqs(json.dumps({"username": "demo", "reason": "schedule", "action": "sync"})),
+    "worker-sync": sqs(json.dumps({"subscriber": "demo", "reason": "schedule", "action": "sync"})),
     "worker-batch": sqs(
-        json.dumps({"username": "demo", "reason": "schedule", "action": "sync"}),
-        json.dumps({"username": "bigfan", "reason": "subscribe", "action": "sync"}),
+        json.dumps({"subscriber": "demo", "reason": "schedule", "action": "sync"}),
+        json.dumps({"subscriber": "bigfan", "reason": "subscribe", "action": "sync"}),
     ),
-    "worker-purge": sqs(json.dumps({"username": "demo", "reason": "unsubscribe", "action": "purge"})),
+    "worker-purge": sqs(json.dumps({"subscriber": "demo", "reason": "unsubscribe", "action": "purge"})),
     "worker-malformed": sqs("this is not json"),
-    "worker-bad-username": sqs(json.dumps({"username": "<script>", "action": "sync"})),
+    "worker-bad-username": sqs(json.dumps({"subscriber": "<script>", "action": "sync"})),
     "api-subscribe": http("POST", SUBS, SUBS, body=json.dumps({"username": "demo"})),
     "api-subscribe-at-sign": http("POST", SUBS, SUBS, body=json.dumps({"username": "@Demo"})),
     "api-subscribe-too-long": http("POST", SUBS, SUBS, body=json.dumps({"username": "a" * 16})),
@@ -151,6 +162,31 @@ EVENTS: dict[str, dict[str, Any]] = {
     "api-page": http("GET", "/", "/"),
     "api-asset": http("GET", "/assets/{name}", "/assets/app.js", name="app.js"),
     "api-asset-traversal": http("GET", "/assets/{name}", "/assets/..%2Fapi%2Fapp.py", name="../api/app.py"),
+    "api-patch-subscription": http(
+        "PATCH",
+        ONE,
+        "/api/subscriptions/demo",
+        body=json.dumps({"visibility": "public"}),
+        cookies=SESSION,
+        username="demo",
+    ),
+    "api-me": http("GET", "/api/me", "/api/me", cookies=SESSION),
+    "api-login": http("GET", "/auth/x/login", "/auth/x/login", query="next=/prod/"),
+    "api-callback": http(
+        "GET",
+        "/auth/x/callback",
+        "/auth/x/callback",
+        query="state=fake-state&code=fake-code",
+        cookies=("rl_login=fake-binding",),
+    ),
+    "api-callback-denied": http(
+        "GET",
+        "/auth/x/callback",
+        "/auth/x/callback",
+        query="error=access_denied&state=fake-state",
+        cookies=("rl_login=fake-binding",),
+    ),
+    "api-logout": http("POST", "/auth/logout", "/auth/logout", cookies=SESSION),
 }
 
 

@@ -157,6 +157,19 @@ class World:
 
     # --- changes ----------------------------------------------------------------------------------------
 
+    def rename(self, username: str, new_username: str) -> Account:
+        """The account changes its handle on X: same id, same likes; the old name is free (and unknown) now."""
+        with self._lock:
+            account = self.account(username)
+            taken = self._by_username.get(new_username.lower())
+            if taken is not None and taken != account.id:
+                raise ValueError(f"@{new_username} is taken")
+            renamed = replace(account, username=new_username)
+            self.accounts[account.id] = renamed
+            del self._by_username[account.username.lower()]
+            self._by_username[new_username.lower()] = account.id
+            return renamed
+
     def add_likes(self, username: str, count: int, liked_at: datetime, *, source: str = "added") -> list[str]:
         """`count` new posts liked by `username` at `liked_at`, generated from the seed; returns their ids.
 

@@ -141,6 +141,19 @@ def _add_likes(app: Simulator, request: Request, args: tuple[str, ...]) -> Respo
     return Response.json(201, {"username": account.username, "added": added, "like_count": total})
 
 
+def _rename(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
+    new_name = _body(request).get("username")
+    if not isinstance(new_name, str) or not re.fullmatch(_NAME, new_name):
+        raise _Refused(400, "invalid_request", "username must be 1-15 letters, digits or underscores")
+    with app.lock:
+        account = _account(app, args[0])
+        try:
+            renamed = app.world.rename(account.username, new_name)
+        except ValueError as exc:
+            raise _Refused(409, "conflict", str(exc)) from None
+    return Response.json(200, {"id": renamed.id, "username": renamed.username})
+
+
 def _delete_post(app: Simulator, request: Request, args: tuple[str, ...]) -> Response:
     with app.lock:
         if args[0] not in app.world.posts:
@@ -178,6 +191,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Action], ...] = tuple(
         ("POST", "/reset", _reset),
         ("GET", "/accounts", _accounts),
         ("POST", f"/accounts/{_NAME}/likes", _add_likes),
+        ("POST", f"/accounts/{_NAME}/rename", _rename),
         ("POST", "/posts/([0-9]{1,19})/delete", _delete_post),
         ("GET", f"/credentials/{_NAME}", _credentials),
         ("GET", rf"/archive/{_NAME}\.zip", _archive),

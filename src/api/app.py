@@ -60,8 +60,10 @@ def post_subscription() -> Response[str]:
     body = _json_body()
     rt = runtime()
     lease = timedelta(seconds=rt.settings.lease_seconds)
+    # Leaving the username out names the signed-in account; `null` is a username that is not a string (400).
+    named = body.get("username", own.subscriber.username)
     sub, rearmed = subscribe_own(
-        body.get("username"), own.subscriber, store=rt.subscribers, queue=rt.queue, clock=rt.clock, lease=lease
+        named, own.subscriber, store=rt.subscribers, queue=rt.queue, clock=rt.clock, lease=lease
     )
     metrics.add_metric(name="Resubscriptions" if rearmed else "Subscriptions", unit=MetricUnit.Count, value=1)
     return _json(202, {**_view(sub, own.session.x_user_id), "created": False})

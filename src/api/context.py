@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from aws_lambda_powertools.utilities import parameters
-
 from shared.pick import Picker
 from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
@@ -48,6 +46,9 @@ class Accounts:
         name = self.settings.x_oauth2_client_parameter
         if not name:
             raise SettingsError("X_OAUTH2_CLIENT_PARAMETER is not set")
+        # Imported here, at the first sign-in of a container: it brings boto3, which no pick should pay for.
+        from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
         raw = parameters.get_parameter(name, decrypt=True, max_age=CLIENT_CACHE_SECONDS)
         return _oauth(self.settings.x_api_base_url, OAuth2ClientCredentials.from_json(str(raw)))
 

@@ -84,7 +84,7 @@ def subscribe_own(
 ) -> tuple[Subscriber, bool]:
     """Subscribe the signed-in account itself (connecting made its subscription; this re-arms one that X
     refused). Naming another account is Forbidden. Returns (subscriber, re-armed)."""
-    if raw_username is not None and normalize_username(raw_username) != own.username:
+    if normalize_username(raw_username) != own.username:
         raise Forbidden("you can subscribe only your own account; connect with X as that account")
     if own.status is SubscriberStatus.DELETING:
         raise BeingDeleted(f"@{own.username} is being unsubscribed; try again in a minute")

@@ -3,15 +3,21 @@ cookie and its end: the api handler in-process, X the simulator over loopback.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from api.app import handler
 from local.provision import StackResources
 from local.xsim import XSim
+from shared.accounts import digest
+from shared.models import PendingLogin
 from shared.store import Stores
 from tests.support.accounts import AWS, LOCAL, ApiClient, Site, consent
+from tests.support.cold_start import cold_start
 
 
 @pytest.fixture
@@ -37,7 +43,8 @@ def test_connecting_demo_signs_in_and_creates_its_private_subscription(
     assert body["subscription"]["visibility"] == "private"
     assert body["subscription"]["owner"] is True
     sub = store.subscribers.get_subscriber(pipeline_x.user_id("demo"))
-    assert sub is not None and sub.auth.value == "oauth2"
+    assert sub is not None
+    assert sub.auth.value == "oauth2"
 
 
 def connect_response(browser: ApiClient, username: str = "demo", next_path: str | None = None) -> Any:
@@ -47,8 +54,6 @@ def connect_response(browser: ApiClient, username: str = "demo", next_path: str 
 
 def test_login_sends_the_browser_to_x_with_pkce_state_and_the_scopes(browser: ApiClient, pipeline_x: XSim) -> None:
     location = browser.start_login()
-
-    from urllib.parse import parse_qs, urlsplit
 
     url = urlsplit(location)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -69,10 +74,16 @@ def test_over_http_the_cookies_are_httponly_lax_at_the_app_path_without_secure(b
 
     binding = login.cookie("rl_login")
     session = done.cookie("rl_session")
-    assert binding is not None and session is not None
-    assert "; Path=/auth/x/callback" in binding and "; Max-Age=600" in binding
-    assert "; HttpOnly" in binding and "; SameSite=Lax" in binding and "Secure" not in binding
-    assert "; Path=/;" in session and "; HttpOnly" in session and "; SameSite=Lax" in session
+    assert binding is not None
+    assert session is not None
+    assert "; Path=/auth/x/callback" in binding
+    assert "; Max-Age=600" in binding
+    assert "; HttpOnly" in binding
+    assert "; SameSite=Lax" in binding
+    assert "Secure" not in binding
+    assert "; Path=/;" in session
+    assert "; HttpOnly" in session
+    assert "; SameSite=Lax" in session
     assert "Secure" not in session
     assert len(session.split(";", 1)[0].split("=", 1)[1]) >= 43  # 32 random bytes, base64url
     assert done.cookie("__Host-rl_session") is None
@@ -84,9 +95,13 @@ def test_over_https_the_session_cookie_is_host_prefixed_and_secure(aws_browser: 
 
     binding = login.cookie("rl_login")
     session = done.cookie("__Host-rl_session")
-    assert binding is not None and "; Path=/prod/auth/x/callback" in binding and "; Secure" in binding
+    assert binding is not None
+    assert "; Path=/prod/auth/x/callback" in binding
+    assert "; Secure" in binding
     assert session is not None
-    assert "; Path=/;" in session and "; Secure" in session and "; HttpOnly" in session
+    assert "; Path=/;" in session
+    assert "; Secure" in session
+    assert "; HttpOnly" in session
     assert "; SameSite=Lax" in session
     assert done.cookie("rl_session") is None
     assert done.headers["location"] == "/prod/"
@@ -112,10 +127,6 @@ def test_a_replayed_callback_is_refused_with_a_page_that_offers_to_try_again(bro
 
 
 def test_an_expired_pending_login_is_refused(browser: ApiClient, store: Stores) -> None:
-    from datetime import UTC, datetime
-
-    from shared.accounts import digest
-    from shared.models import PendingLogin
 
     store.logins.put_login(
         digest("fake-state-1"),
@@ -131,7 +142,6 @@ def test_an_expired_pending_login_is_refused(browser: ApiClient, store: Stores) 
 
 
 def test_a_replayed_code_is_refused(browser: ApiClient) -> None:
-    from urllib.parse import parse_qs, urlsplit
 
     first = consent(browser.start_login(), "demo")
     assert browser.callback(first).status == 302
@@ -168,7 +178,15 @@ def test_a_next_that_is_not_a_path_of_this_app_goes_to_the_start_page(browser: A
     assert done.headers["location"] == "/"
 
 
-@pytest.mark.parametrize(("site", "wanted", "landed"), [(LOCAL, "/?u=demo", "/?u=demo"), (AWS, "/prod/?u=demo", "/prod/?u=demo"), (AWS, "/other/", "/prod/"), (AWS, "/prod//evil.example", "/prod//evil.example")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("site", "wanted", "landed"),
+    [
+        (LOCAL, "/?u=demo", "/?u=demo"),
+        (AWS, "/prod/?u=demo", "/prod/?u=demo"),
+        (AWS, "/other/", "/prod/"),  # outside the stage
+        (AWS, "/prod//evil.example", "/prod//evil.example"),  # a path of this app, however odd
+    ],
+)
 def test_next_may_be_a_path_under_the_app_and_its_stage(
     stack: StackResources, site: Site, wanted: str, landed: str
 ) -> None:
@@ -209,7 +227,6 @@ def test_a_wrong_binding_cookie_is_refused(browser: ApiClient) -> None:
 
 
 def test_x_failing_ends_on_a_page_not_a_5xx(browser: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.support.cold_start import cold_start
 
     authorize = browser.start_login()
     monkeypatch.setenv("X_API_BASE_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
@@ -235,10 +252,6 @@ def test_a_forged_session_cookie_is_not_signed_in(browser: ApiClient) -> None:
 
 
 def test_an_expired_session_is_not_signed_in(browser: ApiClient, store: Stores) -> None:
-    from dataclasses import replace
-    from datetime import UTC, datetime
-
-    from shared.accounts import digest
 
     session_id = browser.connect("demo")
     session = store.sessions.get_session(digest(session_id))
@@ -249,10 +262,6 @@ def test_an_expired_session_is_not_signed_in(browser: ApiClient, store: Stores) 
 
 
 def test_a_session_slides_its_expiry_on_at_most_once_a_day(browser: ApiClient, store: Stores) -> None:
-    from dataclasses import replace
-    from datetime import timedelta
-
-    from shared.accounts import digest
 
     session_id = browser.connect("demo")
     fresh = store.sessions.get_session(digest(session_id))
@@ -264,11 +273,11 @@ def test_a_session_slides_its_expiry_on_at_most_once_a_day(browser: ApiClient, s
     browser.get("/api/me")
 
     slid = store.sessions.get_session(digest(session_id))
-    assert slid is not None and slid.expires_at > fresh.expires_at - timedelta(days=1)
+    assert slid is not None
+    assert slid.expires_at > fresh.expires_at - timedelta(days=1)
 
 
 def test_logout_ends_the_session_on_the_server(browser: ApiClient, store: Stores) -> None:
-    from shared.accounts import digest
 
     session_id = browser.connect("demo")
 
@@ -276,7 +285,8 @@ def test_logout_ends_the_session_on_the_server(browser: ApiClient, store: Stores
 
     assert out.status == 204
     cleared = out.cookie("rl_session")
-    assert cleared is not None and "Max-Age=0" in cleared
+    assert cleared is not None
+    assert "Max-Age=0" in cleared
     assert store.sessions.get_session(digest(session_id)) is None
     browser.cookies["rl_session"] = session_id  # a copy of the cookie is worth nothing now
     assert browser.get("/api/me").status == 401

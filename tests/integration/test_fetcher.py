@@ -47,7 +47,7 @@ def test_due_subscribers_are_enqueued_once_even_when_runs_overlap(
     assert (first["due"], first["sent"], first["failed"]) == (23, 23, 0)
     assert (second["due"], second["sent"]) == (0, 0)
     bodies = received(sqs, stack)
-    assert sorted(b["username"] for b in bodies) == sorted(due)
+    assert sorted(b["subscriber"] for b in bodies) == sorted(due)
     assert {b["reason"] for b in bodies} == {"schedule"}
     # ... and each lease holds the subscriber back for most of the sync interval
     leased = store.subscribers.get_subscriber("due0")

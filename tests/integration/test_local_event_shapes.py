@@ -76,6 +76,8 @@ def test_the_gateway_builds_the_http_api_event_aws_sends(
     body = sample.get("body", "").encode()
     for key, value in headers.items():
         connection.putheader(key, value)
+    if sample.get("cookies"):  # payload 2.0 lifts them out of the Cookie header
+        connection.putheader("cookie", "; ".join(sample["cookies"]))
     if body or sample["requestContext"]["http"]["method"] == "POST":
         connection.putheader("content-length", str(len(body)))
     connection.endheaders(body or None)
@@ -90,7 +92,7 @@ def test_the_gateway_builds_the_http_api_event_aws_sends(
     assert event["routeKey"] == sample["routeKey"]
     assert event["rawPath"] == path
     assert event["requestContext"]["stage"] == "$default"
-    for key in ("rawQueryString", "queryStringParameters", "pathParameters", "body", "isBase64Encoded"):
+    for key in ("rawQueryString", "queryStringParameters", "pathParameters", "body", "isBase64Encoded", "cookies"):
         assert event.get(key) == sample.get(key), key
     assert {k: event["headers"][k] for k in headers} == {k.lower(): v for k, v in headers.items()}
 

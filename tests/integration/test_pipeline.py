@@ -21,7 +21,8 @@ from local.provision import StackResources
 from local.xsim import XSim
 from shared.pick import Picker
 from shared.store import Stores
-from tests.support.events import http_event, load_event, sqs_event, sqs_event_from
+from tests.support.accounts import AWS, ApiClient
+from tests.support.events import load_event, sqs_event, sqs_event_from
 from worker.app import handler as worker_handler
 
 
@@ -50,11 +51,11 @@ def visible_likes(sim: XSim, username: str) -> set[str]:
 def test_subscribe_sync_and_every_stored_like_can_be_picked(
     store: Stores, sqs: Any, stack: StackResources, pipeline_x: XSim
 ) -> None:
-    # Given demo subscribed through the api (its first sync enqueued at once) and a fetcher run after it
-    subscribed = api_handler(
-        http_event("api-subscribe", body=json.dumps({"username": "demo"})), LocalLambdaContext("api", 10)
-    )
-    assert subscribed["statusCode"] == 202
+    # Given demo connected with X (its subscription made and its first sync enqueued at once) and a fetcher
+    # run after it
+    browser = ApiClient(api_handler, AWS)
+    browser.connect("demo")
+    key = pipeline_x.user_id("demo")
     report = fetcher_handler(load_event("fetcher-scheduled"), LocalLambdaContext("fetcher", 60))
     assert report["sent"] == 0, "a subscriber whose first sync is already queued is not enqueued again"
 
@@ -64,19 +65,19 @@ def test_subscribe_sync_and_every_stored_like_can_be_picked(
     # Then every like X shows is stored exactly once, in dense slots
     assert all(r == {"batchItemFailures": []} for r in results)
     expected = visible_likes(pipeline_x, "demo")
-    stored = store.likes.all_post_ids("demo")
+    stored = store.likes.all_post_ids(key)
     assert [slot for slot, _ in stored] == list(range(len(expected)))
     assert {pid for _, pid in stored} == expected
-    sub = store.subscribers.get_subscriber("demo")
+    sub = store.subscribers.get_subscriber(key)
     assert sub is not None
     assert sub.status.value == "ready"
     assert sub.like_count == len(expected)
 
-    # And picks through the api succeed, each with one of the stored posts
+    # And its owner's picks through the api succeed, each with one of the stored posts
     for _ in range(20):
-        response = api_handler(http_event("api-random-like", username="demo"), LocalLambdaContext("api", 10))
-        assert response["statusCode"] == 200
-        assert json.loads(response["body"])["post"]["id"] in expected
+        response = browser.get("/api/subscriptions/demo/likes/random")
+        assert response.status == 200
+        assert response.json()["post"]["id"] in expected
 
     # And the api's picker, its random slot replaced by each slot in turn, deals every stored post once:
     # it draws among exactly like_count slots, and every slot holds a post
@@ -88,7 +89,7 @@ def test_subscribe_sync_and_every_stored_like_can_be_picked(
         return next(slots)
 
     picker = Picker(store.likes, randbelow=each_slot_in_turn)
-    dealt = [picker.pick("demo").like.post.id for _ in range(sub.like_count)]
+    dealt = [picker.pick(sub).like.post.id for _ in range(sub.like_count)]
     assert set(asked) == {sub.like_count}
     assert sorted(dealt) == sorted(expected)
 
@@ -97,12 +98,13 @@ def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
     store: Stores, sqs: Any, stack: StackResources, pipeline_x: XSim
 ) -> None:
     # Given demo fully synced, two new likes on X, and demo due again
-    api_handler(http_event("api-subscribe", body=json.dumps({"username": "demo"})), LocalLambdaContext("api", 10))
+    ApiClient(api_handler, AWS).connect("demo")
+    key = pipeline_x.user_id("demo")
     run_worker(sqs, stack)
-    before = store.subscribers.get_subscriber("demo", consistent=True)
+    before = store.subscribers.get_subscriber(key, consistent=True)
     assert before is not None
     new_ids = pipeline_x.add_likes("demo", 2)
-    assert store.subscribers.lease("demo", None, before.created_at)  # due now
+    assert store.subscribers.lease(key, None, before.created_at)  # due now
 
     # When the scheduled fetcher runs and the worker drains the queue
     report = fetcher_handler(load_event("fetcher-scheduled"), LocalLambdaContext("fetcher", 60))
@@ -110,10 +112,10 @@ def test_a_due_subscriber_is_synced_again_and_gains_only_its_new_likes(
 
     # Then demo was enqueued once, and exactly the two new likes were appended
     assert report["sent"] == 1
-    after = store.subscribers.get_subscriber("demo", consistent=True)
+    after = store.subscribers.get_subscriber(key, consistent=True)
     assert after is not None
     assert after.like_count == before.like_count + 2
-    newest = {pid for slot, pid in store.likes.all_post_ids("demo") if slot >= before.like_count}
+    newest = {pid for slot, pid in store.likes.all_post_ids(key) if slot >= before.like_count}
     assert newest == set(new_ids)
 
 
@@ -123,9 +125,9 @@ def test_a_batch_with_one_poison_record_fails_exactly_that_one_and_stores_the_ot
     # Given a batch: demo's sync, a body that is not a sync request, and a purge of nobody
     store.subscribers.create_subscriber("demo", "demo", datetime.now(UTC), datetime.now(UTC))
     event = sqs_event(
-        json.dumps({"username": "demo", "reason": "schedule", "action": "sync"}),
+        json.dumps({"subscriber": "demo", "reason": "schedule", "action": "sync"}),
         '{"user": "demo"}',
-        json.dumps({"username": "nobody_here", "action": "purge"}),
+        json.dumps({"subscriber": "nobody_here", "action": "purge"}),
     )
 
     # When the worker handles it

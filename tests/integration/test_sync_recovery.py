@@ -15,7 +15,7 @@ import pytest
 from shared.errors import XInvalidCursor, XRejected, XUnavailable
 from shared.models import LikesPage, SubscriberStatus
 from shared.store import Stores
-from shared.subscriptions import subscribe as subscribe_again
+from shared.subscriptions import subscribe_own
 from shared.sync import SyncPolicy
 from shared.sync_queue import SyncRequest
 from tests.integration.test_sync import assert_exactly, fake_x, run, subscribe
@@ -117,13 +117,15 @@ def test_subscribing_again_rearms_a_rejected_subscriber(store: Stores, username:
     subscribe(store, username, clock)
     run(store, x, clock, username)
 
-    # When someone subscribes it again ("Try again" on the page)
+    # When its owner subscribes it again ("Try again" on the page)
     queue = SentQueue()
-    sub, created = subscribe_again(username, store=store.subscribers, queue=queue, clock=clock, lease=LEASE)
+    own = store.subscribers.get_subscriber(username)
+    assert own is not None
+    sub, rearmed = subscribe_own(username, own, store=store.subscribers, queue=queue, clock=clock, lease=LEASE)
 
     # Then it is pending again, its error cleared, and a sync is enqueued at once
-    assert (created, sub.status, sub.last_error) == (False, SubscriberStatus.PENDING, None)
-    assert queue.sent == [SyncRequest(username=username, reason="retry")]
+    assert (rearmed, sub.status, sub.last_error) == (True, SubscriberStatus.PENDING, None)
+    assert queue.sent == [SyncRequest(subscriber=username, reason="retry")]
 
 
 def test_a_refused_cursor_restarts_the_walk_from_the_top_and_loses_nothing(

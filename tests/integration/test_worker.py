@@ -53,8 +53,10 @@ def test_a_batch_of_only_poison_goes_back_whole(name: str) -> None:
         ("not json", "not JSON"),
         ("[]", "JSON object"),
         ('{"user": "demo"}', "JSON object"),
-        ('{"username": "demo", "action": "explode"}', "unknown action"),
-        ('{"username": "<script>"}', "bad username"),
+        ('{"subscriber": "demo", "action": "explode"}', "unknown action"),
+        ('{"subscriber": "<script>"}', "bad subscriber"),
+        ('{"subscriber": "123456789012345678901"}', "bad subscriber"),  # 21 digits: no X user id, no username
+        ('{"username": "<script>"}', "bad subscriber"),
     ],
 )
 def test_malformed_messages_are_named_plainly(body: str, reason: str) -> None:
@@ -66,4 +68,13 @@ def test_malformed_messages_are_named_plainly(body: str, reason: str) -> None:
 
 def test_a_sample_sync_message_parses() -> None:
     request = parse_request(load_event("worker-sync")["Records"][0]["body"])
-    assert (request.username, request.action, request.reason) == ("demo", "sync", "schedule")
+    assert (request.subscriber, request.action, request.reason) == ("demo", "sync", "schedule")
+
+
+def test_a_message_keyed_by_x_user_id_parses_and_so_does_one_sent_before_the_key_change() -> None:
+    by_id = parse_request('{"subscriber": "1234567890123456789", "reason": "connect"}')
+    in_flight = parse_request('{"username": "Demo", "reason": "schedule", "action": "purge"}')
+
+    assert (by_id.subscriber, by_id.action) == ("1234567890123456789", "sync")
+    assert (in_flight.subscriber, in_flight.action) == ("demo", "purge")
+    assert by_id.to_json() == {"subscriber": "1234567890123456789", "reason": "connect", "action": "sync"}

@@ -99,8 +99,8 @@ def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
 
     # Then exactly one message with the pipeline's body is in the fetch queue
     assert result.code == 0, result.err
-    assert json.loads(result.out)["message"] == {"username": "demo", "reason": "manual", "action": "sync"}
-    assert fetch_queue(sqs, ops_stack) == [{"username": "demo", "reason": "manual", "action": "sync"}]
+    assert json.loads(result.out)["message"] == {"subscriber": "demo", "reason": "manual", "action": "sync"}
+    assert fetch_queue(sqs, ops_stack) == [{"subscriber": "demo", "reason": "manual", "action": "sync"}]
     # And the subscriber is leased (not due), so a fetcher run right after does not enqueue it again
     sub = store.subscribers.get_subscriber("demo", consistent=True)
     assert sub is not None
@@ -135,7 +135,7 @@ def test_sync_of_a_subscriber_being_deleted_enqueues_its_purge_again(
     # Then the purge is enqueued (never a sync), and the subscriber stays out of the schedule
     assert result.code == 0
     assert json.loads(result.out)["leased_until"] is None
-    assert fetch_queue(sqs, ops_stack) == [{"username": "leaving", "reason": "manual", "action": "purge"}]
+    assert fetch_queue(sqs, ops_stack) == [{"subscriber": "leaving", "reason": "manual", "action": "purge"}]
     sub = store.subscribers.get_subscriber("leaving", consistent=True)
     assert sub is not None
     assert sub.next_sync_at is None

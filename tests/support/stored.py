@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.models import PageRecord, Post, SubscriberStatus, Walk
+from shared.models import PageRecord, Post, SubscriberStatus, Visibility, Walk
 from shared.store import Stores
 from tests.support.fake_x import ManualClock
 
 
-def store_likes(store: Stores, username: str, posts: Sequence[Post]) -> None:
-    """Subscribe `username` if it is not yet, then append `posts` as one finished page would."""
+def store_likes(
+    store: Stores, username: str, posts: Sequence[Post], *, visibility: Visibility = Visibility.PRIVATE
+) -> None:
+    """Subscribe `username` if it is not yet (keyed by the name, as before accounts, and owned by nobody: so
+    `visibility=PUBLIC` to read it through the api), then append `posts` as one finished page would."""
     clock = ManualClock()
     sub = store.subscribers.get_subscriber(username, consistent=True)
     if sub is None:
-        sub, _ = store.subscribers.create_subscriber(username, username, clock.now(), clock.now())
+        sub, _ = store.subscribers.create_subscriber(
+            username, username, clock.now(), clock.now(), visibility=visibility
+        )
     record = PageRecord(
         walk=Walk(sub.like_count, None, 100),
         next_walk=None,

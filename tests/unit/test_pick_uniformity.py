@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2, chisquare, ncx2
 
-from shared.models import StoredLike, SubscriberStatus
+from shared.models import StoredLike, Subscriber, SubscriberStatus
 from shared.pick import Picker
 from tests.support.fake_x import make_post
 
@@ -40,17 +40,22 @@ class SlotsInMemory:
         when = datetime(2026, 1, 1, tzinfo=UTC)
         self.likes = [StoredLike(slot, make_post(slot), "api", when) for slot in range(count)]
 
-    def like_count(self, username: str) -> tuple[int, SubscriberStatus] | None:
-        return len(self.likes), SubscriberStatus.READY
-
-    def get_like(self, username: str, slot: int) -> StoredLike | None:
+    def get_like(self, key: str, slot: int) -> StoredLike | None:
         return self.likes[slot] if 0 <= slot < len(self.likes) else None
 
 
 def picks_per_slot(randbelow: Callable[[int], int]) -> list[int]:
     """PICKS picks through a Picker with this randbelow: how often each slot came up."""
     picker = Picker(SlotsInMemory(SLOTS), randbelow=randbelow)
-    counts = Counter(picker.pick("demo").like.slot for _ in range(PICKS))
+    sub = Subscriber(
+        key="1",
+        username="demo",
+        display_username="demo",
+        status=SubscriberStatus.READY,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        like_count=SLOTS,
+    )
+    counts = Counter(picker.pick(sub).like.slot for _ in range(PICKS))
     return [counts[slot] for slot in range(SLOTS)]
 
 
