@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -54,6 +54,8 @@ def test_connect_share_open_as_someone_else_make_private_disconnect(
 
     # When they connect demo on X's consent page (the simulator's)
     connect_on_the_page(owner, stack, "demo")
+    session_cookies = [c["value"] for c in page.context.cookies(stack.url) if "rl_session" in c["name"]]
+    assert session_cookies
 
     # Then they are back, signed in as demo, and see their own likes as soon as the first are stored (the first
     # sync started at connect), with the owner's controls, private by default
@@ -117,6 +119,15 @@ def test_connect_share_open_as_someone_else_make_private_disconnect(
     assert page.evaluate("document.body.dataset.signedIn") == "false"
     status, _ = stack.api("GET", "api/subscriptions/demo")
     assert status == 404
+
+    # And the stack's whole log (gateway access lines, every function's lines) holds none of the secrets the
+    # browser carried: the code and the state X sent back, and the session id
+    callback = next(url for url in owner.requests if "/auth/x/callback?" in url)
+    sent_back = parse_qs(urlsplit(callback).query)
+    secrets = [sent_back["code"][0], sent_back["state"][0], *session_cookies]
+    log = stack.dev.output()
+    assert "GET /auth/x/callback 302" in log
+    assert [secret for secret in secrets if secret in log] == []
 
     # And nothing went wrong on the way; the only other origin the owner's browser visited is X's consent page
     for watched in (owner, other):
