@@ -3,6 +3,9 @@ cookie and its end: the api handler in-process, X the simulator over loopback.""
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from api.app import handler
+from api.context import logger as api_logger
 from local.provision import StackResources
 from local.xsim import XSim
 from shared.accounts import digest
@@ -296,3 +300,50 @@ def test_me_without_a_session_is_401(browser: ApiClient) -> None:
     answer = browser.get("/api/me")
     assert answer.status == 401
     assert answer.json()["error"]["code"] == "not_signed_in"
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Every line the api function logs, its domain loggers included (they copy the api logger's handlers and
+    level at a cold start), at DEBUG."""
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(api_logger.registered_formatter)
+    api_logger.addHandler(handler)
+    api_logger.setLevel("DEBUG")
+    cold_start()
+    yield lines
+    api_logger.removeHandler(handler)
+    api_logger.setLevel("INFO")
+    cold_start()
+
+
+def test_no_secret_of_a_sign_in_reaches_a_log_line(
+    browser: ApiClient, pipeline_x: XSim, log_lines: io.StringIO
+) -> None:
+    # Given a whole sign-in, a read, a denied one, a replay, a sign-out and a disconnect, every log line captured
+    authorize = browser.start_login("/?u=demo")
+    back = consent(authorize, "demo")
+    binding = browser.cookies["rl_login"]
+    browser.callback(back)
+    session_id = browser.session_id()
+    browser.get("/api/me")
+    browser.callback(back)  # replayed
+    browser.callback(consent(browser.start_login(), "demo", decision="deny"))
+    browser.request("POST", "/auth/logout")
+    browser.connect("demo")
+    browser.request("DELETE", "/api/subscriptions/demo")
+
+    # Then none of its secrets is in any of them
+    query = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+    secrets = {
+        "state": query["state"],
+        "code": query["code"],
+        "binding": binding,
+        "session": session_id,
+        "challenge": parse_qs(urlsplit(authorize).query)["code_challenge"][0],
+        "client secret": pipeline_x.oauth2_client.client_secret,
+    }
+    captured = log_lines.getvalue()
+    assert "account connected" in captured  # the log lines were captured
+    assert [name for name, value in secrets.items() if value in captured] == []
