@@ -19,6 +19,7 @@ Runs alternate before/after, so both see the same machine.
 from __future__ import annotations
 
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -149,7 +150,7 @@ def one_run(
     )
     worker = Worker(pool, lines)
     # The cold start is not what is measured: warm the environment with a purge of nobody (a no-op).
-    warm = worker.pool.invoke(sqs_event(SyncRequest("nobody_here", reason="bench", action="purge").body()))
+    warm = worker.pool.invoke(sqs_event(_message(variant, "nobody_here", reason="bench", action="purge")))
     assert warm.ok, warm.error_summary
     poller = QueuePoller(
         mapping,
@@ -165,10 +166,11 @@ def one_run(
     sim.app.reset()  # demo's likes, X's windows and billing as at start; faults off
     sim.faults.set(error_every=ERROR_EVERY)
     now = sim.clock.now()
-    stores.subscribers.create_subscriber("demo", "demo", now, now)  # as the api subscribes
+    # As the operator's account is subscribed (the OAuth 1.0a credentials above are demo's): keyed "demo".
+    stores.subscribers.create_subscriber("demo", "demo", now, now)
     try:
         started = time.monotonic()
-        sqs.send_message(QueueUrl=queue_url, MessageBody=SyncRequest("demo", reason="subscribe").body())
+        sqs.send_message(QueueUrl=queue_url, MessageBody=_message(variant, "demo", reason="subscribe"))
         poller.start()
         seconds = _until_ready(stores, started, limit=4 * visibility + 120)
     finally:
@@ -184,6 +186,13 @@ def one_run(
         visibility=visibility,
         in_worker=worker.busy_ms / 1000,
     )
+
+
+def _message(variant: str, key: str, *, reason: str, action: str = "sync") -> str:
+    """A fetch-queue body: today's (the subscription's key), or the form the "before" worker reads (a name)."""
+    if variant == "before":
+        return json.dumps({"username": key, "reason": reason, "action": action})
+    return SyncRequest(key, reason=reason, action=action).body()
 
 
 def _until_ready(stores: Stores, started: float, *, limit: float) -> float:

@@ -94,11 +94,14 @@ def main() -> None:
             "ApiThrottlingBurstLimit=100000",
         ) as stack,
     ):
-        assert stack.request("POST", "/api/subscriptions", {"username": "demo"})[0] == 202
+        # demo connected, synced and shared: picks are then anyone's, as a share link's visitors make them
+        person = stack.connect("demo")
         deadline = time.monotonic() + 60
-        while stack.request("GET", "/api/subscriptions/demo")[1]["status"] != "ready":
+        while stack.request("GET", "/api/subscriptions/demo", session=person)[1]["status"] != "ready":
             assert time.monotonic() < deadline, stack.output()[-2000:]
             time.sleep(0.2)
+        shared = stack.request("PATCH", "/api/subscriptions/demo", {"visibility": "public"}, session=person)
+        assert shared[0] == 200, shared
         picks_per_second(stack, CLIENTS, 3.0)  # warm-up: CLIENTS api environments, warm
         get_items_per_second(stack, 2.0)
         rounds = []

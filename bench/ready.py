@@ -54,19 +54,15 @@ def run_make_dev(data_dir: Path, *, seed_demo: bool = False) -> tuple[float, flo
 
 
 def _seed_demo(port: int) -> None:
-    import http.client  # noqa: PLC0415 - only the first run needs it
-    import json  # noqa: PLC0415
+    """demo connected (the simulator's consent page, over HTTP) and synced, as a person would leave it."""
+    import requests  # noqa: PLC0415 - only the first run needs them
 
-    def call(method: str, path: str, body: str | None = None) -> dict[str, object]:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request(method, path, body=body, headers={"content-type": "application/json"})
-        answer = json.loads(connection.getresponse().read())
-        connection.close()
-        return dict(answer)
+    from tests.support.accounts import connect_over_http  # noqa: PLC0415
 
-    call("POST", "/api/subscriptions", '{"username": "demo"}')
+    person = requests.Session()
+    connect_over_http(f"http://127.0.0.1:{port}/", person, "demo")
     deadline = time.monotonic() + 60
-    while call("GET", "/api/subscriptions/demo")["status"] != "ready":  # type: ignore[index]
+    while person.get(f"http://127.0.0.1:{port}/api/subscriptions/demo", timeout=10).json()["status"] != "ready":
         assert time.monotonic() < deadline
         time.sleep(0.2)
 

@@ -38,7 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Run random-likes offline: moto as AWS, a simulated X API, the functions of template.yaml "
         "in their own processes, the schedule, the SQS poller and the HTTP API, on loopback.",
         epilog="X: with X_API_BASE_URL set, the stack uses that server instead of the simulator, with credentials "
-        "from X_CREDENTIALS_FILE (a JSON file) or X_CREDENTIALS_JSON. See docs/local.md.",
+        "from X_CREDENTIALS_FILE (a JSON file) or X_CREDENTIALS_JSON, and for Connect with X the app's OAuth 2.0 "
+        "client from X_OAUTH2_CLIENT_ID and X_OAUTH2_CLIENT_SECRET (consent page: X_AUTHORIZE_URL, default X's). "
+        "See docs/local.md.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address every part binds to (default 127.0.0.1)")
     p.add_argument(

@@ -1,5 +1,5 @@
-"""The AWS of the offline stack: moto's server in its own process, with the template's tables and queues, and
-their contents saved to the data directory and loaded back at start.
+"""The AWS of the offline stack: moto's server in its own process, with the template's tables, queues and keys,
+and their contents saved to the data directory and loaded back at start.
 
 `python -m local.stack.aws --port 4566 --data-dir DIR` serves at once, then reads one JSON line on stdin —
 `{"stack_name": ..., "template": <the SAM-transformed template>}` — creates the stack's data resources
@@ -114,13 +114,16 @@ def describe_resources(endpoint: str, stack_name: str) -> tuple[dict[str, str], 
     refs: dict[str, str] = {}
     tables: dict[str, str] = {}
     queues: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for logical_id, (kind, ref) in stack_refs(endpoint, stack_name).items():
         refs[logical_id] = ref
         if kind == "AWS::DynamoDB::Table":
             tables[logical_id] = ref
         elif kind == "AWS::SQS::Queue":
             queues[logical_id] = ref.rsplit("/", 1)[-1]
-    return refs, Resources(tables=tables, queues=queues)
+        elif kind == "AWS::KMS::Key":
+            keys[logical_id] = ref
+    return refs, Resources(tables=tables, queues=queues, keys=keys)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

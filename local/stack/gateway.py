@@ -5,6 +5,8 @@ selection (unmatched: 404 `{"message":"Not Found"}`), throttling per route (429)
 event, a synchronous invocation, and the mapping of the answer (a function error or timeout: 500; no answer
 within the integration timeout: 503). The stack serves the `$default` stage, so paths have no stage prefix.
 
+The access log (one line per request) shows the path without its query string, which may hold a secret.
+
 One addition that API Gateway does not have: `/x-media/...` is passed through to the simulated X API's
 avatars and media, so the page loads every image from its own origin.
 """
@@ -157,6 +159,15 @@ class Gateway:
             connection.close()
 
 
+def access_log_path(target: str) -> str:
+    """What the access log shows of a request target: the path, never the query string.
+
+    A query can carry secrets (the OAuth callback's `code` and `state`) and nothing an operator needs from an
+    access line; on AWS the access log (template.yaml, AccessLogSettings) names the route key, no query either.
+    """
+    return target.split("?", 1)[0].split("#", 1)[0]
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # idle keep-alive connections must not hold up a stop
     block_on_close = False
@@ -199,7 +210,8 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             if not self.path.startswith(MEDIA_PREFIX):
                 gateway.log.event(
                     "gateway",
-                    f"{self.command} {self.path} {response.status} {(time.monotonic() - started) * 1000:.0f} ms",
+                    f"{self.command} {access_log_path(self.path)} {response.status} "
+                    f"{(time.monotonic() - started) * 1000:.0f} ms",
                     request_id=lambda_request,
                     level="INFO" if response.status < 500 else "WARNING",
                 )

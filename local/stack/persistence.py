@@ -1,4 +1,5 @@
-"""moto's tables and queues, saved to one file and loaded back, so `make dev` keeps its state across restarts.
+"""moto's tables, queues and KMS keys, saved to one file and loaded back, so `make dev` keeps its state across
+restarts.
 
 moto keeps everything in memory and has no persistence of its own. This runs inside the AWS process
 (`aws.py`), next to moto's backends, and reads and writes them directly:
@@ -10,6 +11,10 @@ moto keeps everything in memory and has no persistence of its own. This runs ins
   of a request (a TransactWriteItems is all in or all out).
 - restored messages are visible at once: one that was in flight when the stack stopped is delivered again
   (its receive count kept), as SQS would after its visibility timeout.
+- a KMS key (the tokens' key) keeps its key material, and the ids it had: moto's ciphertext names the key id
+  it was made with, and each start creates the key anew under a new id. The new key takes the saved material
+  and answers to its old ids as well, so tokens encrypted before a restart still decrypt after it (one more id
+  per restart, 36 bytes).
 
 Tables and queues are keyed by their logical id in the template, since moto names tables anew each start.
 This reads moto 5.x's internal models (Table.all_items / put_item, Queue._messages / add_message): a moto
@@ -24,7 +29,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +81,18 @@ class Resources:
 
     tables: Mapping[str, str]  # logical id -> table name
     queues: Mapping[str, str]  # logical id -> queue name
+    keys: Mapping[str, str] = field(default_factory=dict)  # logical id -> KMS key id
 
 
 @dataclass(frozen=True)
 class Counts:
     items: int
     messages: int
+    keys: int = 0
 
     def __str__(self) -> str:
-        return f"{self.items} item(s), {self.messages} message(s)"
+        keys = f", {self.keys} KMS key(s)" if self.keys else ""
+        return f"{self.items} item(s), {self.messages} message(s){keys}"
 
 
 def _dynamodb() -> Any:
@@ -97,6 +105,12 @@ def _sqs() -> Any:
     from moto.sqs.models import sqs_backends  # noqa: PLC0415
 
     return sqs_backends[ACCOUNT_ID][REGION]
+
+
+def _kms() -> Any:
+    from moto.kms.models import kms_backends  # noqa: PLC0415
+
+    return kms_backends[ACCOUNT_ID][REGION]
 
 
 _MESSAGE_FIELDS = (
@@ -153,6 +167,12 @@ def snapshot_lines(resources: Resources, gate: Gate) -> list[str]:
             record = {field: getattr(message, field) for field in _MESSAGE_FIELDS}
             record.update(id=message.id, body=message.body, message_attributes=message.message_attributes)
             lines.append(json.dumps({"queue": logical_id, "message": record}, separators=(",", ":")))
+    for logical_id, key_id in sorted(resources.keys.items()):
+        keys = _kms().keys
+        key = keys[key_id]
+        ids = sorted(other for other, value in keys.items() if value is key)
+        material = base64.b64encode(key.key_material).decode()
+        lines.append(json.dumps({"kms_key": logical_id, "ids": ids, "material": material}, separators=(",", ":")))
     return lines
 
 
@@ -170,7 +190,7 @@ def restore(path: Path, resources: Resources) -> Counts:
     """Load a snapshot into the freshly created tables and queues; raises ValueError if it is unreadable."""
     from moto.sqs.models import Message  # noqa: PLC0415
 
-    items = messages = 0
+    items = messages = keys = 0
     with path.open(encoding="utf-8") as lines:
         header = json.loads(next(lines, "{}"))
         if header.get("format") != FORMAT:
@@ -195,4 +215,11 @@ def restore(path: Path, resources: Resources) -> Counts:
                 message.approximate_receive_count = int(saved.get("approximate_receive_count") or 0)
                 _sqs().get_queue(resources.queues[record["queue"]]).add_message(message)
                 messages += 1
-    return Counts(items, messages)
+            elif "kms_key" in record and record["kms_key"] in resources.keys:
+                backend = _kms().keys
+                key = backend[resources.keys[record["kms_key"]]]
+                key.key_material = base64.b64decode(record["material"])
+                for old_id in record["ids"]:
+                    backend.setdefault(old_id, key)
+                keys += 1
+    return Counts(items, messages, keys)

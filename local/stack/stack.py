@@ -33,7 +33,9 @@ from local.stack.spec import DEFAULT_LOCAL_CONCURRENCY, HttpApiSpec, QueueMappin
 from local.template import TEMPLATE_PATH, load, translate
 
 X_CREDENTIALS_PARAMETER = "XCredentialsParameter"
+X_OAUTH2_CLIENT_PARAMETER = "XOAuth2ClientParameter"
 X_BASE_URL_PARAMETER = "XApiBaseUrl"
+X_AUTHORIZE_URL_PARAMETER = "XAuthorizeUrl"
 STOP_BUDGET = 2.0  # seconds from Ctrl-C to nothing running
 
 
@@ -103,8 +105,8 @@ class Stack:
         except OSError as exc:
             raise StackError(f"the gateway cannot listen on {o.host}:{o.port} ({exc.strerror}); try --port") from None
         url = f"http://{o.host}:{gateway.port}"
-        service = self._x = self._start_x(f"{url}/x-media")
-        self.log.add_secrets(service.credentials.values())
+        service = self._x = self._start_x(f"{url}/x-media", _callback_urls(o.host, gateway.port))
+        self.log.add_secrets(service.secrets())
 
         source = load(o.template_path)
         parameters, notes = self._parameters(source, service)
@@ -148,20 +150,26 @@ class Stack:
         return Endpoints(url=url, aws=endpoint, x=service.base_url)
 
     def _parameters(self, source: Mapping[str, Any], service: x.XService) -> tuple[dict[str, str], list[str]]:
-        """The template parameters: the overrides, the accelerated sync interval, and X's base URL."""
+        """The template parameters: the overrides, the accelerated sync interval, X's base URL and consent page."""
         declared = source.get("Parameters", {})
         overrides = self.options.parameter_overrides
-        if X_BASE_URL_PARAMETER in overrides:
-            raise StackError(f"set X_API_BASE_URL in the environment instead of overriding {X_BASE_URL_PARAMETER}")
+        for name, variable in (
+            (X_BASE_URL_PARAMETER, "X_API_BASE_URL"),
+            (X_AUTHORIZE_URL_PARAMETER, "X_AUTHORIZE_URL"),
+        ):
+            if name in overrides:
+                raise StackError(f"set {variable} in the environment instead of overriding {name}")
         unknown = sorted(set(overrides) - set(declared))
         if unknown:
             raise StackError(f"template.yaml has no parameter {', '.join(unknown)} (it has {', '.join(declared)})")
         parameters, notes = self.acceleration.parameters(declared, overrides)
         if X_BASE_URL_PARAMETER in declared:
             parameters[X_BASE_URL_PARAMETER] = service.base_url
+        if X_AUTHORIZE_URL_PARAMETER in declared:
+            parameters[X_AUTHORIZE_URL_PARAMETER] = service.authorize_url
         return parameters, notes
 
-    def _start_x(self, media_base_url: str) -> x.XService:
+    def _start_x(self, media_base_url: str, callback_urls: tuple[str, ...]) -> x.XService:
         o = self.options
         try:
             if x.choose(self._environ):
@@ -175,6 +183,7 @@ class Stack:
                     media_base_url=media_base_url,
                     data_dir=o.data_dir,
                     clean=o.clean,
+                    callback_urls=callback_urls,
                 )
         except x.XConfigError as exc:
             raise StackError(str(exc)) from None
@@ -182,13 +191,26 @@ class Stack:
         return service
 
     def _store_x_credentials(self, endpoint: str, resolver: Resolver, service: x.XService) -> None:
-        if X_CREDENTIALS_PARAMETER not in resolver.template.get("Parameters", {}):
-            return
-        name = str(resolver.parameter(X_CREDENTIALS_PARAMETER))
-        client("ssm", endpoint).put_parameter(
-            Name=name, Value=json.dumps(service.credentials), Type="SecureString", Overwrite=True
-        )
-        self.log.event("aws", f"X credentials stored as the SecureString {name}")
+        """Both SecureStrings the functions read, as an operator puts them on AWS (docs/accounts.md)."""
+        declared = resolver.template.get("Parameters", {})
+        ssm = client("ssm", endpoint)
+        if X_CREDENTIALS_PARAMETER in declared:
+            name = str(resolver.parameter(X_CREDENTIALS_PARAMETER))
+            ssm.put_parameter(Name=name, Value=json.dumps(service.credentials), Type="SecureString", Overwrite=True)
+            self.log.event("aws", f"X credentials stored as the SecureString {name}")
+        if X_OAUTH2_CLIENT_PARAMETER in declared:
+            name = str(resolver.parameter(X_OAUTH2_CLIENT_PARAMETER))
+            if service.oauth2_client is None:
+                # Left as it was: a stale client would fail at X all the same, and the log says why.
+                self.log.event(
+                    "aws",
+                    f"no OAuth 2.0 client for {service.base_url}: Connect with X cannot work "
+                    "(set X_OAUTH2_CLIENT_ID and X_OAUTH2_CLIENT_SECRET)",
+                    level="WARNING",
+                )
+                return
+            ssm.put_parameter(Name=name, Value=json.dumps(service.oauth2_client), Type="SecureString", Overwrite=True)
+            self.log.event("aws", f"X OAuth 2.0 client stored as the SecureString {name}")
 
     def _accelerate_queues(
         self,
@@ -319,6 +341,15 @@ def start_aws(options: Options, log: LogStream) -> AwsProcess:
         snapshot_every=options.snapshot_every,
         log=log,
     )
+
+
+def _callback_urls(host: str, port: int) -> tuple[str, ...]:
+    """The app's OAuth 2.0 redirect URIs, as registered with X: the page's own origin (and localhost's, for a
+    browser opened on http://localhost:PORT, when the stack listens on loopback)."""
+    hosts = [host]
+    if host == "127.0.0.1":
+        hosts.append("localhost")
+    return tuple(f"http://{name}:{port}{x.CALLBACK_PATH}" for name in hosts)
 
 
 def _label(logical_id: str) -> str:

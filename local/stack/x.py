@@ -1,11 +1,19 @@
 """Which X the stack talks to: the simulated X API (default), or any X-compatible server named by
 `X_API_BASE_URL`, with credentials from `X_CREDENTIALS_FILE` (a JSON file) or `X_CREDENTIALS_JSON`.
 
+Two kinds of credentials go into SSM: the operator's OAuth 1.0a user context (the worker syncs the account
+that `random-likes subscribers add` names with it), and the app's OAuth 2.0 client ("Connect with X": the api
+exchanges codes with it, the worker refreshes and revokes tokens). The simulator derives both from its seed
+and is also the authorization server; an external X takes the client from `X_OAUTH2_CLIENT_ID` and
+`X_OAUTH2_CLIENT_SECRET`, and its consent page from `X_AUTHORIZE_URL` (default X's own).
+
 The simulator runs in this process, on real time (so its `x-rate-limit-reset` and the functions' clocks
 agree); `--accelerate` shortens its rate-limit window and the interval at which @demo gains likes instead.
 What must survive a restart for the data to stay consistent is its seed and the moment new likes started
 arriving (`arrivals_since`): both are kept in the data directory, so the same likes come back under the
-same ids. Likes added or posts deleted through `/_sim/` are not kept.
+same ids. So are the live OAuth 2.0 grants (by the tokens' digests; saved when the stack stops): the tokens
+table keeps a connected account's tokens across a restart, and X must still accept them. Likes added or posts
+deleted through `/_sim/` are not kept.
 """
 
 from __future__ import annotations
@@ -16,12 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from local.xsim import ScaledClock, XSim, XSimConfig
 
 STATE_FILE = "xsim.json"
 DEMO_LIKE_EVERY_MINUTES = 30.0
 CREDENTIAL_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret", "bearer_token")
+DEFAULT_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
+CALLBACK_PATH = "/auth/x/callback"
 
 
 class XConfigError(ValueError):
@@ -35,10 +46,35 @@ class XService:
     simulator: XSim | None
     description: str
     state_path: Path | None = None
+    authorize_url: str = DEFAULT_AUTHORIZE_URL  # where "Connect with X" sends the browser
+    # The app's OAuth 2.0 client {"client_id", "client_secret"} (another SecureString); None: Connect cannot work.
+    oauth2_client: dict[str, str] | None = None
+
+    def secrets(self) -> list[str]:
+        """Every value the log must mask."""
+        values = list(self.credentials.values())
+        if self.oauth2_client is not None:
+            values.append(self.oauth2_client["client_secret"])
+        return values
 
     def stop(self) -> None:
         if self.simulator is not None:
             self.simulator.stop()
+            self._save_grants()
+
+    def _save_grants(self) -> None:
+        """The simulator's live OAuth 2.0 grants into the state file, so connected accounts stay connected (the
+        tokens table keeps the tokens, X must still know them)."""
+        if self.simulator is None or self.state_path is None:
+            return
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        state["oauth2"] = self.simulator.app.oauth2.grants()
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state) + "\n", encoding="utf-8")
+        temporary.replace(self.state_path)
 
 
 def simulated(
@@ -50,16 +86,20 @@ def simulated(
     media_base_url: str,
     data_dir: Path,
     clean: bool,
+    callback_urls: tuple[str, ...] = (),
 ) -> XService:
+    """The simulator on `host:port`; `callback_urls` are the redirect URIs its demo app accepts (the app's
+    `/auth/x/callback`, as registered with X), none: any loopback URI."""
     state_path = data_dir / STATE_FILE
-    since = None if clean else _saved_arrivals_since(state_path, seed)
-    since = since or datetime.now(UTC)
+    saved = {} if clean else _saved_state(state_path, seed)
+    since = _arrivals_since(saved) or datetime.now(UTC)
     config = XSimConfig(
         seed=seed,
         window_seconds=max(1, round(XSimConfig.window_seconds / accelerate)),
         like_every_minutes={"demo": DEMO_LIKE_EVERY_MINUTES / accelerate},
         arrivals_since=since,
         media_base_url=media_base_url,
+        redirect_uris=callback_urls,
     )
     try:
         simulator = XSim(config, clock=ScaledClock(1.0), host=host, port=port).start()
@@ -67,24 +107,41 @@ def simulated(
         raise XConfigError(
             f"the simulated X API cannot listen on {host}:{port} ({exc.strerror}); try --x-port"
         ) from None
+    if isinstance(saved.get("oauth2"), dict):
+        simulator.app.oauth2.restore_grants(saved["oauth2"])
     data_dir.mkdir(parents=True, exist_ok=True)
-    state_path.write_text(json.dumps({"seed": seed, "arrivals_since": since.isoformat()}) + "\n", encoding="utf-8")
+    kept = {
+        "seed": seed,
+        "arrivals_since": since.isoformat(),
+        **({"oauth2": saved["oauth2"]} if "oauth2" in saved else {}),
+    }
+    state_path.write_text(json.dumps(kept) + "\n", encoding="utf-8")
+    client = simulator.oauth2_client
     return XService(
         base_url=simulator.base_url,
         credentials=simulator.oauth1_credentials("demo").as_dict(),
         simulator=simulator,
-        description=f"simulated X API on {simulator.base_url} (seed {seed}; the credentials are @demo's)",
+        description=f"simulated X API on {simulator.base_url} (seed {seed}; the credentials are @demo's, "
+        f"Connect with X signs in on {simulator.base_url}/i/oauth2/authorize)",
         state_path=state_path,
+        authorize_url=f"{simulator.base_url}/i/oauth2/authorize",
+        oauth2_client={"client_id": client.client_id, "client_secret": client.client_secret},
     )
 
 
-def _saved_arrivals_since(path: Path, seed: int) -> datetime | None:
+def _saved_state(path: Path, seed: int) -> dict[str, Any]:
+    """What the last run kept for this seed (another seed is another world: nothing)."""
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("seed") != seed:
-            return None  # another world: its likes arrive from now on
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) and saved.get("seed") == seed else {}
+
+
+def _arrivals_since(saved: Mapping[str, Any]) -> datetime | None:
+    try:
         return datetime.fromisoformat(saved["arrivals_since"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -119,7 +176,30 @@ def external(environ: Mapping[str, str]) -> XService:
             f"the X credentials in {source} need consumer_key, consumer_secret, access_token and "
             "access_token_secret (OAuth 1.0a user context), or bearer_token (an OAuth 2.0 user token)"
         )
-    return XService(base_url, credentials, None, f"X API at {base_url} (credentials from {source})")
+    authorize_url = environ.get("X_AUTHORIZE_URL", "").strip() or DEFAULT_AUTHORIZE_URL
+    if not authorize_url.startswith(("https://", "http://")):
+        raise XConfigError(f"X_AUTHORIZE_URL must be an http(s) URL, got {authorize_url!r}")
+    client = _oauth2_client(environ)
+    connect = "Connect with X works" if client else "no X_OAUTH2_CLIENT_ID/X_OAUTH2_CLIENT_SECRET: Connect fails"
+    return XService(
+        base_url,
+        credentials,
+        None,
+        f"X API at {base_url} (credentials from {source}; {connect})",
+        authorize_url=authorize_url,
+        oauth2_client=client,
+    )
+
+
+def _oauth2_client(environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The app's OAuth 2.0 client from X_OAUTH2_CLIENT_ID and X_OAUTH2_CLIENT_SECRET: both, or neither."""
+    client_id = environ.get("X_OAUTH2_CLIENT_ID", "").strip()
+    client_secret = environ.get("X_OAUTH2_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(client_secret):
+        raise XConfigError(
+            "set both X_OAUTH2_CLIENT_ID and X_OAUTH2_CLIENT_SECRET (the app's OAuth 2.0 client), or neither"
+        )
+    return {"client_id": client_id, "client_secret": client_secret} if client_id else None
 
 
 def choose(environ: Mapping[str, str] | None = None) -> bool:

@@ -3,6 +3,10 @@ that rotate and work once (RFC 6749, RFC 7636, RFC 7009 for revoke).
 
 Access tokens expire on the simulated clock (tests move it two hours on); authorization codes expire on the
 wall clock (X gives 30 s, and a person clicks through the consent page in real time, whatever the clock).
+
+Live tokens are kept by their SHA-256, as a careful server would: `grants()` exports them (and how many tokens
+were issued, so a restarted server never hands out one of them again) and `restore_grants()` reads them back,
+which is how `make dev` keeps connected accounts connected across a restart.
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ class OAuth2Server:
         self._code_ttl = code_ttl
         self._redirect_uris = redirect_uris
         self._codes: dict[str, _Code] = {}
+        # Keyed by the token's SHA-256 (_digest), never by the token itself.
         self._access: dict[str, Grant] = {}
         self._refresh: dict[str, Grant] = {}
         self._issued = 0
@@ -165,18 +170,40 @@ class OAuth2Server:
         self._authenticate_client(form, authorization)
         token = form.get("token", "")
         with self._lock:
-            self._access.pop(token, None)
-            self._refresh.pop(token, None)
+            self._access.pop(_digest(token), None)
+            self._refresh.pop(_digest(token), None)
         # RFC 7009: revoking an unknown token is not an error.
         return {"revoked": True}
 
     def access(self, token: str) -> Grant | None:
         """What an access token stands for, if it is live."""
         with self._lock:
-            grant = self._access.get(token)
+            grant = self._access.get(_digest(token))
         if grant is None or self._clock.time() >= grant.expires_at:
             return None
         return grant
+
+    # --- state across a restart ----------------------------------------------------------------------
+
+    def grants(self) -> dict[str, Any]:
+        """The live access and refresh tokens (by digest) and the issue counter, as JSON."""
+
+        def dump(grants: dict[str, Grant]) -> dict[str, Any]:
+            return {k: [g.user_id, g.client_id, sorted(g.scopes), g.expires_at] for k, g in grants.items()}
+
+        with self._lock:
+            return {"issued": self._issued, "access": dump(self._access), "refresh": dump(self._refresh)}
+
+    def restore_grants(self, saved: Mapping[str, Any]) -> None:
+        """Take back what `grants()` exported (codes are not kept: they live 30 s)."""
+
+        def load(grants: Mapping[str, Any]) -> dict[str, Grant]:
+            return {k: Grant(str(u), str(c), frozenset(s), float(e)) for k, (u, c, s, e) in grants.items()}
+
+        with self._lock:
+            self._issued = max(self._issued, int(saved.get("issued", 0)))
+            self._access.update(load(saved.get("access", {})))
+            self._refresh.update(load(saved.get("refresh", {})))
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -202,7 +229,7 @@ class OAuth2Server:
     def _refresh_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
         with self._lock:
             # Single use: the old refresh token is gone the moment it is presented.
-            grant = self._refresh.pop(form.get("refresh_token", ""), None)
+            grant = self._refresh.pop(_digest(form.get("refresh_token", "")), None)
         if grant is None:
             raise OAuth2Error(400, "invalid_request", "Value passed for the token was invalid.")
         return self._issue(grant.user_id, grant.client_id, grant.scopes)
@@ -210,7 +237,7 @@ class OAuth2Server:
     def _issue(self, user_id: str, client_id: str, scopes: frozenset[str]) -> dict[str, Any]:
         with self._lock:
             access = self._token("access")
-            self._access[access] = Grant(user_id, client_id, scopes, self._clock.time() + self._access_ttl)
+            self._access[_digest(access)] = Grant(user_id, client_id, scopes, self._clock.time() + self._access_ttl)
             body: dict[str, Any] = {
                 "token_type": "bearer",
                 "expires_in": self._access_ttl,
@@ -219,7 +246,7 @@ class OAuth2Server:
             }
             if "offline.access" in scopes:
                 refresh = self._token("refresh")
-                self._refresh[refresh] = Grant(user_id, client_id, scopes)
+                self._refresh[_digest(refresh)] = Grant(user_id, client_id, scopes)
                 body["refresh_token"] = refresh
             return body
 
@@ -263,6 +290,10 @@ class OAuth2Server:
             number, index = divmod(number, len(_ALPHABET))
             chars.append(_ALPHABET[index])
         return f"xsim-{kind}-" + "".join(chars)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _pkce_matches(verifier: str, challenge: str, method: str) -> bool:

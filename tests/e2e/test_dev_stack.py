@@ -72,10 +72,11 @@ def test_subscribing_demo_stores_every_like_exactly_once_through_an_x_fault_stor
     stack.sim("POST", "/_sim/faults", {"latency_ms": 300})
     on_x_before = likes_on_x(stack, "demo")
     asked = liked_tweets_requests(stack)
-    # When demo subscribes
-    status, answer = stack.request("POST", "/api/subscriptions", {"username": "demo"})
-    assert status == 202, answer
-    assert answer["status"] == "pending"
+    # When demo connects with X (which subscribes it: the first sync starts at connect)
+    person = stack.connect("demo")
+    status, answer = stack.request("GET", "/api/subscriptions/demo", session=person)
+    assert status == 200, answer
+    assert answer["visibility"] == "private"
     # ... and, once the first page is on its way, X drops a connection and answers four 503s in a row: more
     # than the worker's retries within one invocation (the call and three retries), so SQS delivers it again
     wait_until(lambda: liked_tweets_requests(stack) > asked, 20, "the worker asks X for likes", stack)
@@ -97,7 +98,7 @@ def test_subscribing_demo_stores_every_like_exactly_once_through_an_x_fault_stor
 
     # ... and the sync recovers and finishes
     def synced() -> dict[str, Any] | None:
-        code, body = stack.request("GET", "/api/subscriptions/demo")
+        code, body = stack.request("GET", "/api/subscriptions/demo", session=person)
         return body if code == 200 and body["status"] == "ready" else None
 
     subscription = wait_until(synced, 60, "demo is synced", stack)
@@ -113,9 +114,9 @@ def test_subscribing_demo_stores_every_like_exactly_once_through_an_x_fault_stor
     assert len(stored) == len(set(stored)) == subscription["like_count"]
     assert set(on_x_before) <= set(stored) <= set(on_x_after)
 
-    # When someone asks for random picks over HTTP, Then each is one of demo's stored likes
+    # When its owner asks for random picks over HTTP, Then each is one of demo's stored likes
     for _ in range(5):
-        code, pick = stack.request("GET", "/api/subscriptions/demo/likes/random")
+        code, pick = stack.request("GET", "/api/subscriptions/demo/likes/random", session=person)
         assert code == 200, pick
         assert pick["post"]["id"] in stored
         assert pick["like_count"] == len(stored)

@@ -175,3 +175,25 @@ def test_images_of_the_simulated_x_api_come_through_the_gateways_origin(serve: C
         assert headers["content-type"] == "image/svg+xml"
         assert body.startswith(b"<svg")
         assert call(gateway, "GET", "/x-media/profile_images/0/nobody_normal.svg")[0] == 404
+
+
+def test_the_access_log_never_shows_a_query_string() -> None:
+    # Given a gateway in front of the app's OAuth callback route, its access log kept
+    routes = (Route("GET", "/auth/x/callback", "Fn"), Route("GET", "/hello/{name}", "Fn"))
+    out = io.StringIO()
+    gateway = Gateway(LogStream(out, color=False), host="127.0.0.1", port=0)
+    gateway.attach(api(routes=routes), lambda *_: ok({})({}), function_timeouts={"Fn": 10})
+    gateway.start()
+    try:
+        # When X sends the browser back with a code and a state, and another route gets a query too
+        assert call(gateway, "GET", "/auth/x/callback?state=stateNotForLogs&code=codeNotForLogs")[0] == 200
+        assert call(gateway, "GET", "/hello/x?deck=queryNotForLogs")[0] == 200
+    finally:
+        gateway.stop()
+
+    # Then each request has its access line, by path, and no line holds anything of a query string
+    log = out.getvalue()
+    assert "GET /auth/x/callback 200" in log
+    assert "GET /hello/x 200" in log
+    for secret in ("stateNotForLogs", "codeNotForLogs", "queryNotForLogs", "?"):
+        assert secret not in log, log

@@ -2,6 +2,9 @@
 
 Starts `python -m local.dev` on free loopback ports with its own data directory, waits for the line with
 `ready`, keeps everything it prints (`stack.output()`), and stops it with SIGINT, as Ctrl-C does.
+
+`stack.connect("demo")` signs in as a person does, over HTTP: Connect with X, the simulator's consent page,
+back to the app with a session cookie; `stack.request(..., session=...)` then speaks as that person.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from local.provision import client
+from tests.support.accounts import connect_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,9 +124,32 @@ class DevStack:
 
     # --- HTTP, as a client of the stack (and of the simulator's management API) ------------------------------
 
+    def connect(self, username: str = "demo", *, next_path: str = "/") -> requests.Session:
+        """A person who connected `username` with X: Connect, the consent page (approve), back with a session."""
+        person = requests.Session()
+        connect_over_http(f"{self.url}/", person, username, next_path)
+        me = person.get(f"{self.url}/api/me", timeout=15)
+        assert me.status_code == 200, (me.status_code, me.text[:500])
+        assert me.json()["username"].lower() == username.lower()
+        return person
+
     def request(
-        self, method: str, path: str, body: Any = None, *, base: str | None = None, timeout: float = 15.0
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        base: str | None = None,
+        timeout: float = 15.0,
+        session: requests.Session | None = None,
     ) -> tuple[int, Any]:
+        """(status, the JSON body, or the text if it is not JSON); `session`: as the person who connected."""
+        if session is not None:
+            answer = session.request(method, f"{base or self.url}{path}", json=body, timeout=timeout)
+            try:
+                return answer.status_code, answer.json() if answer.content else None
+            except ValueError:
+                return answer.status_code, answer.text
         target = base or self.url
         host, port = target.removeprefix("http://").split(":")
         connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
@@ -154,14 +183,34 @@ class DevStack:
         url: str = client("sqs", self.aws_endpoint).get_queue_url(QueueName=name)["QueueUrl"]
         return url
 
-    def stored_likes(self, username: str) -> list[str]:
+    def subscription_key(self, username: str, user_id: str | None = None) -> str:
+        """The partition (`SUB#<key>`) of a simulated account's subscription: its X user id (a subscription belongs
+        to an X account), or its lowercased name where the store still keys it so. `user_id`: known already
+        (from /api/me), else asked of the simulator."""
+        user_id = user_id or str(self.sim("GET", f"/_sim/credentials/{username}")["user_id"])
+        dynamodb = client("dynamodb", self.aws_endpoint)
+        table = self.resources()["LikesTable"]
+        for key in (user_id, username.lower()):
+            item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"SUB#{key}"}, "sk": {"S": "PROFILE"}})
+            if "Item" in item:
+                return key
+        return user_id
+
+    def stored_likes_of(self, person: requests.Session) -> list[str]:
+        """stored_likes of the account `person` connected (whichever X it is on)."""
+        me = person.get(f"{self.url}/api/me", timeout=15)
+        assert me.status_code == 200, (me.status_code, me.text[:500])
+        return self.stored_likes(me.json()["username"], user_id=me.json()["x_user_id"])
+
+    def stored_likes(self, username: str, user_id: str | None = None) -> list[str]:
         """The post ids in the subscriber's slots, in slot order, read straight from the table."""
         dynamodb = client("dynamodb", self.aws_endpoint)
         slots: list[tuple[str, str]] = []
+        key = self.subscription_key(username, user_id)
         for page in dynamodb.get_paginator("query").paginate(
             TableName=self.resources()["LikesTable"],
             KeyConditionExpression="pk = :pk AND begins_with(sk, :slot)",
-            ExpressionAttributeValues={":pk": {"S": f"SUB#{username}"}, ":slot": {"S": "SLOT#"}},
+            ExpressionAttributeValues={":pk": {"S": f"SUB#{key}"}, ":slot": {"S": "SLOT#"}},
         ):
             slots.extend((item["sk"]["S"], item["post_id"]["S"]) for item in page["Items"])
         assert [sk for sk, _ in slots] == [f"SLOT#{n:010d}" for n in range(len(slots))], "slots are not dense"

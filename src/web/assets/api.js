@@ -47,7 +47,20 @@ export const api = {
   pick: (name, { deck, draw }, signal) => call("GET", `${user(name)}/likes/random?deck=${deck}&draw=${draw}`, { signal }),
   subscription: (name, signal) => call("GET", user(name), { signal }),
   subscribe: (name, signal) => call("POST", "api/subscriptions", { body: { username: name }, signal }),
+  // The account: who is signed in (401 when nobody), and what its owner may do with its subscription.
+  me: (signal) => call("GET", "api/me", { signal }),
+  share: (name, visibility) => call("PATCH", user(name), { body: { visibility } }),
+  disconnect: (name) => call("DELETE", user(name)),
+  signOut: () => call("POST", "auth/logout", { body: {} }),
 };
+
+/**
+ * "Connect with X": the login route, relative to the page, coming back to `next` (a path of this app, the
+ * stage prefix included, as the callback accepts it; the page's own address by default).
+ */
+export function loginHref(next = location.pathname + location.search) {
+  return `auth/x/login?next=${encodeURIComponent(next)}`;
+}
 
 /** The API's error message ({"error": {"message"}}) or null. */
 export function errorOf(data) {

@@ -1,6 +1,9 @@
-// The page's flow: a username → a card (or "not subscribed", or the sync's status, refreshed on its own)
-// → "Another one". Every view is static markup in index.html; this only fills in text and toggles them.
+// The page's flow: Connect with X → your own likes (or the first sync's status, refreshed on its own) →
+// "Another one". A share link (?u=name) opens someone's public likes the same way, without the owner's
+// controls; a private or unknown one is "not available". Every view is static markup in index.html; this
+// only fills in text and toggles them.
 
+import { appBase, isOwner, loadMe, me, showOwner, wireConnectLinks, wireOwner } from "./account.js";
 import { api, errorOf, NetworkError } from "./api.js";
 import { renderCard } from "./card.js";
 import { Deck } from "./deck.js";
@@ -21,6 +24,7 @@ const ui = {
     card: $("view-card"),
     notsub: $("view-notsub"),
     sync: $("view-sync"),
+    unavailable: $("view-unavailable"),
     error: $("view-error"),
   },
   cardSlot: $("card-slot"),
@@ -28,13 +32,15 @@ const ui = {
   count: $("count"),
   syncLine: $("sync-line"),
   syncLineText: $("sync-line-text"),
-  notsubName: $("notsub-name"),
   subscribe: $("subscribe"),
   syncName: $("sync-name"),
   syncTitle: $("sync-title"),
   syncDetail: $("sync-detail"),
   syncSpinner: $("sync-spinner"),
   syncRetry: $("sync-retry"),
+  unavailableName: $("unavailable-name"),
+  unavailableConnect: $("unavailable-connect"),
+  startNote: $("start-note"),
   errorText: $("error-text"),
   retry: $("retry"),
 };
@@ -43,7 +49,14 @@ const ui = {
 let session = null;
 
 // Where focus goes when the control that had it disappears with its view (keyboard users stay in place).
-const FOCUS_ON_SHOW = { card: "another", notsub: "subscribe", sync: "sync-name", error: "retry" };
+const FOCUS_ON_SHOW = {
+  start: "connect",
+  card: "another",
+  notsub: "subscribe",
+  sync: "sync-name",
+  unavailable: "unavailable-title",
+  error: "retry",
+};
 
 let focusLost = false;
 
@@ -95,8 +108,12 @@ function choose(raw) {
   url.searchParams.set("u", name);
   history.replaceState(null, "", url);
   document.title = `@${name} · random-likes`;
+  const own = isOwner(name);
+  // The owner's controls belong to their own likes only; someone else's shared likes come without them.
+  showOwner(own ? { visibility: "private", ...me.subscription, username: me.username } : null);
   session = {
     name,
+    own,
     deck: new Deck(name),
     controller: new AbortController(),
     showing: null,
@@ -165,9 +182,14 @@ function noPick(s, { status, data }) {
   const error = errorOf(data);
   if (status === 404 && error?.code === "not_subscribed") {
     stopPolling(s);
-    ui.notsubName.textContent = `@${s.name}`;
-    ui.subscribe.textContent = `Subscribe @${s.name}`;
-    show("notsub");
+    if (s.own) {
+      show("notsub"); // connected, but the subscription is gone (deleted elsewhere): start it again
+    } else {
+      // Private or unknown: the API answers both alike, and so does the page.
+      ui.unavailableName.textContent = `@${s.name}`;
+      ui.unavailableConnect.hidden = Boolean(me);
+      show("unavailable");
+    }
   } else if (status === 409 && error?.status) {
     // Subscribed, nothing stored yet: say why, then keep the status fresh.
     showStatus(s, { username: s.name, status: error.status, like_count: 0 });
@@ -202,6 +224,8 @@ async function subscribe(s) {
       setFieldError(sentence(error.message));
     } else if (status === 409 && error?.message) {
       showStatus(s, { username: s.name, status: "deleting", like_count: 0 }, sentence(error.message));
+    } else if (status === 401) {
+      location.assign(appBase()); // the session ended meanwhile: back to Connect
     } else {
       failed(s, { status }, () => subscribe(s));
     }
@@ -241,6 +265,7 @@ async function refreshStatus(s) {
 function applyStatus(s, sub) {
   const words = describe(sub);
   const count = Number.isInteger(sub.like_count) ? sub.like_count : 0;
+  if (s.own && sub.visibility) showOwner(sub);
   // Progress resets the backoff; no news stretches it (2 s → 10 s).
   s.delay = count !== s.seenCount ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, Math.round(s.delay * 1.5));
   s.seenCount = count;
@@ -268,7 +293,8 @@ function showStatus(s, sub, message) {
   ui.syncTitle.textContent = message ?? words.title;
   ui.syncDetail.textContent = message ? "" : (words.detail ?? "");
   ui.syncSpinner.hidden = !words.busy;
-  ui.syncRetry.hidden = !words.retry;
+  // Only the owner can subscribe again (or reconnect, in their panel); someone with the link just reads it.
+  ui.syncRetry.hidden = !(s.own && words.retry);
   ui.views.sync.dataset.status = sub.status;
   show("sync");
 }
@@ -327,8 +353,8 @@ ui.input.addEventListener("input", () => {
   if (!ui.fieldError.hidden && USERNAME.test(ui.input.value.trim())) setFieldError(null);
 });
 ui.another.addEventListener("click", another);
-ui.subscribe.addEventListener("click", () => session && subscribe(session));
-ui.syncRetry.addEventListener("click", () => session && subscribe(session));
+ui.subscribe.addEventListener("click", () => session?.own && subscribe(session));
+ui.syncRetry.addEventListener("click", () => session?.own && subscribe(session));
 ui.retry.addEventListener("click", () => {
   if (!session?.retry) return;
   show("loading");
@@ -358,10 +384,29 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && session?.ended) choose(session.name);
 });
 
-const initial = new URL(location.href).searchParams.get("u");
-if (initial) {
-  ui.input.value = initial;
-  choose(initial);
-} else {
+function disconnected(name) {
+  end(session);
+  session = null;
+  history.replaceState(null, "", appBase());
+  document.title = "random-likes";
+  ui.startNote.textContent = `Disconnected. random-likes is deleting the likes it copied of @${name}.`;
+  ui.startNote.hidden = false;
+  ui.cardSlot.replaceChildren();
   show("start");
+  $("connect").focus();
 }
+
+wireConnectLinks();
+wireOwner({ onDisconnected: disconnected });
+
+async function start() {
+  const initial = new URL(location.href).searchParams.get("u");
+  show("loading");
+  await loadMe();
+  if (initial && !isOwner(initial)) ui.input.value = initial; // someone's shared likes: the name they opened
+  if (initial) choose(initial);
+  else if (me) choose(me.username); // connected: straight to your own likes
+  else show("start");
+}
+
+start();

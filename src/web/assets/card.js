@@ -24,7 +24,8 @@ export function externalLink(raw, className) {
   return a;
 }
 
-function avatar(author) {
+/** The round avatar: the initial on a colour, the picture over it when it loads. */
+export function avatar(author) {
   const box = el("span", "avatar");
   const handle = author?.username || "?";
   const initial = el("span", "avatar-initial", Array.from(handle)[0].toUpperCase());

@@ -28,7 +28,7 @@ function nextAttempt(sub, now) {
 
 /**
  * {title, detail, busy, poll, retry}: busy shows a spinner, poll keeps refreshing the status, retry offers
- * "Try again" (subscribing again re-arms a sync that X refused or that failed).
+ * "Try again" to the owner (subscribing again re-arms a sync that X refused or that failed).
  */
 export function describe(sub, now = new Date()) {
   const name = `@${sub.username}`;
@@ -83,6 +83,14 @@ export function describe(sub, now = new Date()) {
         retry: true,
       };
     }
+    case "reconnect_needed":
+      // X refused the account's token (revoked, or expired for good): only its owner can connect it again
+      // (the owner's panel offers Reconnect).
+      return {
+        title: "X no longer lets random-likes read these likes",
+        detail: "Its owner can connect again to carry on; the likes copied so far are kept.",
+        poll: false,
+      };
     case "deleting":
       return { title: `${name} is being unsubscribed`, detail: "Try again in a minute.", poll: false, retry: true };
     default:

@@ -236,6 +236,7 @@ STATUS_CASES = [
     ({"status": "not_found", "like_count": 0}, "X has no user @someone", False),
     ({"status": "ready", "like_count": 0}, "X has no likes of @someone to show yet", False),
     ({"status": "error", "like_count": 0}, "The last sync failed", True),
+    ({"status": "reconnect_needed", "like_count": 5}, "X no longer lets random-likes read these likes", False),
 ]
 
 

@@ -1,18 +1,19 @@
-"""The page on the running offline stack, as a person uses it: subscribe, read cards, hit the edges.
+"""The page on the running offline stack, as a person uses it: read cards, open a share link, hit the edges.
 
-Subscribing through the page gets a stack of its own (demo must not be subscribed yet); the other tests
-share one stack on which demo is subscribed and synced once, through the API.
+The tests share one stack on which demo's owner connected (over HTTP, through the simulator's consent page),
+synced and shared its likes: the page here is a visitor's, as someone with the link sees it. Connecting
+through the page itself is test_accounts_flow.py.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.e2e.browser.stack import RunningStack, running_stack
+from tests.e2e.browser.stack import RunningStack
 from tests.e2e.browser.watched import Watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -20,41 +21,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SYNC_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture
-def fresh_stack(tmp_path: Any) -> Iterator[RunningStack]:
-    with running_stack(tmp_path / "stack") as running:
-        yield running
-
-
 @pytest.fixture(scope="module")
 def demo(stack: RunningStack) -> dict[str, Any]:
-    """demo subscribed through the API and fully synced: its subscription."""
-    status, body = stack.api("POST", "api/subscriptions", {"username": "demo"})
-    assert status == 202, body
-    return stack.wait_for_status("demo", {"ready"}, timeout=SYNC_TIMEOUT_MS / 1000)
+    """demo connected by its owner, fully synced and shared (public): its subscription."""
+    return stack.share("demo", timeout=SYNC_TIMEOUT_MS / 1000)
 
 
-def test_subscribe_demo_through_the_page_then_twenty_more_never_the_same_twice_in_a_row(
-    open_page: Callable[..., Watched], fresh_stack: RunningStack
+def test_a_shared_card_then_twenty_more_never_the_same_twice_in_a_row(
+    open_page: Callable[..., Watched], stack: RunningStack, demo: dict[str, Any]
 ) -> None:
-    stack = fresh_stack
-    # Given the start page
-    watched = open_page(on=stack)
+    # Given demo's share link, opened by someone else
+    watched = open_page()
     page = watched.page
-    page.goto(stack.url)
-    watched.wait_for_view("start")
+    page.goto(f"{stack.url}?u=demo")
 
-    # When a person enters @demo, is told it is not subscribed, and subscribes it
-    page.fill("#username", "@demo")
-    page.press("#username", "Enter")
-    watched.wait_for_view("notsub")
-    assert page.text_content("#notsub-title") == "@demo isn't subscribed yet"
-    assert page.url == f"{stack.url}?u=demo"  # shareable, via replaceState
-    page.click("#subscribe")
-
-    # Then the sync's status shows until the first likes are stored, and a card as soon as there are some
-    page.wait_for_selector("body[data-view=sync], body[data-view=card]")
-    watched.wait_for_view("card", timeout=SYNC_TIMEOUT_MS)
+    # Then a card shows
+    watched.wait_for_view("card")
     shown = [watched.card_id()]
     assert page.text_content("#card-slot .text")
 
@@ -199,29 +181,20 @@ def test_a_failed_request_offers_a_retry_that_works(
     assert page.evaluate("document.activeElement.id") == "another"  # focus followed the Retry button's view
 
 
-@pytest.mark.parametrize(
-    ("username", "title"),
-    [
-        # The stack's X credentials are demo's; X shares likes only with their owner.
-        ("bigfan", "X keeps these likes private"),
-        ("nobody_at_all", "X has no user @nobody_at_all"),
-    ],
-)
-def test_what_x_refuses_is_said_in_words_with_a_way_to_try_again(
-    open_page: Callable[..., Watched], stack: RunningStack, username: str, title: str
+@pytest.mark.parametrize("username", ["bigfan", "nobody_at_all"])
+def test_a_name_nobody_shared_is_not_available(
+    open_page: Callable[..., Watched], stack: RunningStack, username: str
 ) -> None:
+    # bigfan exists on X but never connected; nobody_at_all exists nowhere: the page cannot tell them apart
     watched = open_page()
     page = watched.page
     page.goto(f"{stack.url}?u={username}")
-    watched.wait_for_view("notsub")
 
-    page.click("#subscribe")
+    watched.wait_for_view("unavailable")
 
-    page.wait_for_function(
-        "title => document.getElementById('sync-title').textContent === title", arg=title, timeout=SYNC_TIMEOUT_MS
-    )
-    assert page.is_visible("#sync-retry")
-    assert not page.is_visible("#sync-spinner")
+    assert page.text_content("#unavailable-name") == f"@{username}"
+    assert page.is_visible("#unavailable-connect a")
+    assert not page.is_visible("#owner")
     assert not watched.page_errors
 
 
@@ -241,12 +214,11 @@ def test_the_keyboard_alone_gets_from_a_username_to_cards(
 
     # Typing "n" in the field types an n; outside it, "n" deals another card
     page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") != "INPUT"
     assert watched.another(key="n") != first
 
     # Tabbing reaches "Another one", with a visible focus ring
-    for _ in range(12):
+    for _ in range(20):
         if page.evaluate("document.activeElement.id") == "another":
             break
         page.keyboard.press("Tab")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.browser.axe import audit
 from tests.e2e.browser.stack import RunningStack, running_stack
 from tests.e2e.browser.tour import (
     FAILED_PICK,
@@ -38,11 +39,15 @@ READ_STATE = """() => {
     const card = document.querySelector("#card-slot article.card");
     return {
         view: document.body.dataset.view,
-        startTitle: shown("#start-title"),
-        notsubTitle: shown("#notsub-title"),
-        subscribe: shown("#subscribe"),
+        signedIn: document.body.dataset.signedIn,
+        connect: shown("#connect"),
+        account: shown("#account-handle"),
+        owner: shown("#owner-title"),
+        shareLink: shown("#share-link"),
+        unavailable: shown("#unavailable-title"),
         syncTitle: shown("#sync-title"),
-        syncRetry: shown("#sync-retry"),
+        reconnect: shown("#reconnect"),
+        confirm: document.getElementById("confirm").open ? shown("#confirm-title") : null,
         syncLine: shown("#sync-line-text"),
         count: shown("#count"),
         cardText: card && card.checkVisibility() ? card.querySelector(".text").textContent : null,
@@ -66,35 +71,44 @@ def test_a_tour_of_every_state(open_page: Callable[..., Watched], stack: Running
     watched = open_page(**PAGE_OPTIONS)
     seen: dict[str, dict[str, Any]] = {}
     shots: list[Path] = []
+    findings: dict[str, list[str]] = {}
 
     def shoot(name: str, *, dark: bool = False) -> None:
-        seen[name + ("-dark" if dark else "")] = watched.page.evaluate(READ_STATE)
+        label = name + ("-dark" if dark else "")
+        seen[label] = watched.page.evaluate(READ_STATE)
+        watched.page.emulate_media(color_scheme="dark" if dark else "light")
+        findings[label] = audit(watched.page)
         shots.extend(screenshot(watched, tmp_path, name, dark=dark))
 
-    # When the tour brings it into each state and photographs it there
+    # When the tour brings it into each state, audits it with axe and photographs it there
     take_the_tour(watched, stack, shoot)
 
-    # Then each state showed what it is for
+    # Then axe found nothing in any state, light or dark
+    assert findings == {label: [] for label in seen}
+
+    # And each state showed what it is for
     assert list(seen) == [f"{name}{suffix}" for name, dark in STATES.items() for suffix in ("", "-dark")[: 1 + dark]]
     assert {name: state["view"] for name, state in seen.items()} == {
         "start": "start",
-        "private": "sync",
-        "not-subscribed": "notsub",
+        "start-dark": "start",
+        "unavailable": "unavailable",
         "syncing": "sync",
         "syncing-dark": "sync",
         "card-while-syncing": "card",
         "card": "card",
         "card-dark": "card",
         "card-link": "card",
+        "disconnect": "card",
+        "reconnect": "card",
+        "shared": "card",
+        "shared-dark": "card",
         "loading": "loading",
         "error": "error",
     }
-    assert seen["start"]["startTitle"] == "How it works"
-    assert (seen["private"]["syncTitle"], seen["private"]["syncRetry"]) == ("X keeps these likes private", "Try again")
-    assert (seen["not-subscribed"]["notsubTitle"], seen["not-subscribed"]["subscribe"]) == (
-        "@demo isn't subscribed yet",
-        "Subscribe @demo",
-    )
+    assert (seen["start"]["connect"], seen["start"]["signedIn"]) == ("Connect with X", "false")
+    assert seen["unavailable"]["unavailable"] == "These likes aren't available"
+    for owned in ("syncing", "syncing-dark", "card-while-syncing", "card", "card-link", "disconnect", "reconnect"):
+        assert (seen[owned]["account"], seen[owned]["owner"]) == ("@demo", "Your likes"), owned
     for syncing in ("syncing", "syncing-dark"):
         assert seen[syncing]["syncTitle"] in {"Waiting for the first sync…", "Fetching the first likes…"}
     waiting = seen["card-while-syncing"]
@@ -106,8 +120,14 @@ def test_a_tour_of_every_state(open_page: Callable[..., Watched], stack: Running
     for card in ("card", "card-dark"):
         assert seen[card]["cardText"].startswith("Four angles of the same sunset")
         assert seen[card]["cardPhotos"] == 4
+        assert seen[card]["shareLink"] == f"{stack.url}?u=demo"
     assert seen["card-link"]["cardText"].startswith("🧑🏽‍💻 shipping on a Friday")
     assert seen["card-link"]["cardLinks"] >= 1
+    assert seen["disconnect"]["confirm"] == "Disconnect and delete your data?"
+    assert seen["reconnect"]["reconnect"] == "Reconnect"
+    for shared in ("shared", "shared-dark"):
+        assert seen[shared]["cardText"].startswith("🧑🏽‍💻 shipping on a Friday")
+        assert (seen[shared]["signedIn"], seen[shared]["owner"], seen[shared]["account"]) == ("false", None, None)
     assert seen["loading"]["cardText"] is None
     assert (seen["error"]["errorText"], seen["error"]["retry"]) == (FAILED_PICK, "Retry")
 

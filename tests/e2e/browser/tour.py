@@ -1,13 +1,16 @@
 """A tour of every state of the page on the running stack: the README's screenshots, and what their test checks.
 
-Every state is real: the sync is slowed with the simulator's latency fault (so "waiting for the first sync"
-stays on screen), the read budget is made small with a template parameter (STACK_ARGS: the sync stops at
-"today's X read budget is spent" with likes to show), bigfan's likes are private to the stack's credentials.
-Only the loading and error states hold or fail requests in the browser, as a slow or broken network would.
+Every state is real: demo connects on the simulator's consent page; its first sync is slowed with the
+simulator's latency fault, set the moment the callback has answered (so "waiting for the first sync" stays on
+screen, and the callback's own calls to X are not slowed); the read budget is made small with a template
+parameter (STACK_ARGS: the sync stops at "today's X read budget is spent" with likes to show). X revoking a
+token is the one state written straight into the table, as the worker writes it on `invalid_grant` (the
+simulator hands no token to a test). Only the loading and error states hold or fail requests in the browser,
+as a slow or broken network would.
 
 `take_the_tour(watched, stack, shoot)` brings the page into each state and calls `shoot(name, dark=...)`
 there: `make screenshots` (scripts/screenshots.py) photographs it into docs/screenshots/, the test
-(test_screenshots.py) into a temporary folder, after reading what the state shows.
+(test_screenshots.py) into a temporary folder, after reading what the state shows (and auditing it with axe).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from local.provision import client
 from tests.e2e.browser.stack import RunningStack
 from tests.e2e.browser.watched import Watched
 
@@ -29,13 +34,15 @@ PAGE_OPTIONS = {"reduced_motion": "reduce"}
 SYNC_LATENCY_MS = 6000
 # The states, in the order of the tour, and which are also shot in dark mode.
 STATES = {
-    "start": False,
-    "private": False,
-    "not-subscribed": False,
+    "start": True,
+    "unavailable": False,
     "syncing": True,
     "card-while-syncing": False,
     "card": True,
     "card-link": False,
+    "disconnect": False,
+    "reconnect": False,
+    "shared": True,
     "loading": False,
     "error": False,
 }
@@ -48,32 +55,25 @@ Shoot = Callable[..., None]  # shoot(name, dark=False)
 def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     page = watched.page
 
-    # Start
+    # A visitor: Connect with X, and a name nobody shared
     page.goto(stack.url)
     watched.wait_for_view("start")
     shoot("start")
-
-    # What X refuses, in words (before the read budget is spent: after, every sync waits for tomorrow).
-    # The stack's credentials are demo's, and X shares likes only with their owner.
+    shoot("start", dark=True)
     page.goto(f"{stack.url}?u=bigfan")
-    watched.wait_for_view("notsub")
-    page.click("#subscribe")
-    page.wait_for_function(
-        "() => document.getElementById('sync-title').textContent === 'X keeps these likes private'", timeout=60_000
-    )
-    shoot("private")
+    watched.wait_for_view("unavailable")
+    shoot("unavailable")
 
-    # Not subscribed (a fixed deck, so the first card below is the same from run to run)
+    # demo connects on X's consent page; X answers slowly from the moment it is back: the first sync's status,
+    # refreshed on its own (a fixed deck, so the first card below is the same from run to run)
+    page.goto(stack.url)
     fix_the_deck(watched)
-    page.fill("#username", "demo")
-    page.press("#username", "Enter")
-    watched.wait_for_view("notsub")
-    shoot("not-subscribed")
-
-    # Subscribed, X answering slowly: the status, refreshed on its own
-    x_faults(stack, "POST", {"latency_ms": SYNC_LATENCY_MS})
-    page.click("#subscribe")
+    page.route("**/auth/x/callback*", lambda route: _slow_x_after(route, stack))
+    page.click("#connect")
+    page.check("input[name=username][value=demo]")
+    page.click("button[name=decision][value=approve]")
     watched.wait_for_view("sync")
+    page.unroute("**/auth/x/callback*")
     shoot("syncing")
     shoot("syncing", dark=True)
     x_faults(stack, "DELETE")
@@ -82,7 +82,7 @@ def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     # is opened again on the same draw once it has stopped, so the card's count is the day's final one too
     # (a card keeps the count it was dealt with, which depends on how far the sync had got by then).
     watched.wait_for_view("card", timeout=60_000)
-    stack.wait_for_status("demo", {"usage_capped"})
+    stack.wait_for_status("demo", {"usage_capped"}, session=stack.session_of(page.context))
     fix_the_deck(watched)
     page.goto(f"{stack.url}?u=demo")
     page.wait_for_function(
@@ -90,7 +90,9 @@ def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     )
     shoot("card-while-syncing")
 
-    # A card with four photos, then one with a link and emoji, light and dark
+    # Shared: a card with four photos and the exact link, then one with a link and emoji, light and dark
+    page.click("#share")
+    page.wait_for_selector("#share-link", state="visible")
     draw, count, _ = stack.find_draw("demo", 0, lambda post: post["text"].startswith("Four angles of the same sunset"))
     watched.show_draw(stack, "demo", 0, draw, count)
     page.wait_for_load_state("networkidle")
@@ -99,6 +101,29 @@ def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     draw, count, _ = stack.find_draw("demo", 0, lambda post: post["text"].startswith("🧑🏽‍💻 shipping on a Friday"))
     watched.show_draw(stack, "demo", 0, draw, count)
     shoot("card-link")
+
+    # Disconnect asks first (and Cancel keeps everything)
+    page.click("#disconnect")
+    page.wait_for_selector("#confirm[open]")
+    shoot("disconnect")
+    page.click("#confirm-cancel")
+
+    # X revoked the token: Reconnect (then the status the worker had before, back)
+    before = set_status(stack, "demo", "reconnect_needed")
+    page.goto(f"{stack.url}?u=demo")
+    watched.wait_for_view("card")
+    page.wait_for_selector("#reconnect", state="visible")
+    shoot("reconnect")
+    set_status(stack, "demo", before)
+
+    # Someone else with the link (here: the owner signed out): the card, no controls
+    page.goto(f"{stack.url}?u=demo")
+    watched.wait_for_view("card")
+    page.click("#sign-out")
+    page.wait_for_selector("body[data-view=start][data-signed-in=false]")
+    watched.show_draw(stack, "demo", 0, draw, count)
+    shoot("shared")
+    shoot("shared", dark=True)
 
     # Loading: the pick held back, as on a slow network
     held: list[Any] = []
@@ -125,6 +150,29 @@ def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     page.unroute("**/likes/random*")
 
 
+def _slow_x_after(route: Any, stack: RunningStack) -> None:
+    """Let the callback finish at full speed (it calls X's token endpoint and users/me), then slow X down for
+    the first sync, which the callback has just enqueued."""
+    response = route.fetch(max_redirects=0)
+    x_faults(stack, "POST", {"latency_ms": SYNC_LATENCY_MS})
+    route.fulfill(response=response)
+
+
+def set_status(stack: RunningStack, username: str, status: str) -> str:
+    """Write a subscriber's status into its profile item, as the worker does; returns the status it had."""
+    dynamodb = client("dynamodb", stack.dev.aws_endpoint)
+    key = {"pk": {"S": f"SUB#{stack.dev.subscription_key(username)}"}, "sk": {"S": "PROFILE"}}
+    answer = dynamodb.update_item(
+        TableName=stack.dev.resources()["LikesTable"],
+        Key=key,
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": status}},
+        ReturnValues="UPDATED_OLD",
+    )
+    return str(answer["Attributes"]["status"]["S"])
+
+
 def fix_the_deck(watched: Watched) -> None:
     """Deal demo's cards from deck 7, draw 0: the same first card on every run."""
     watched.page.evaluate(
@@ -135,7 +183,8 @@ def fix_the_deck(watched: Watched) -> None:
 
 def what_went_wrong(watched: Watched) -> list[str]:
     """What the page did on the tour that it should not have: uncaught errors, console errors (other than the
-    failed pick the tour itself causes for the error state), dialogs, requests to another origin."""
+    failed pick the tour itself causes for the error state), dialogs, requests to another origin (other than X's
+    consent page, where Connect with X goes)."""
     caused = f"the server responded with a status of {FAILED_STATUS}"
     console = [
         f"console: {text} ({url})"
@@ -146,7 +195,11 @@ def what_went_wrong(watched: Watched) -> list[str]:
         *(f"uncaught: {error}" for error in watched.page_errors),
         *console,
         *(f"dialog: {dialog}" for dialog in watched.dialogs),
-        *(f"request to another origin: {url}" for url in watched.foreign_requests()),
+        *(
+            f"request to another origin: {url}"
+            for url in watched.foreign_requests()
+            if urlsplit(url).path != "/i/oauth2/authorize"
+        ),
     ]
 
 

@@ -20,9 +20,10 @@ PAGE_OPTIONS: dict[str, Any] = {
     "timezone_id": "Europe/Berlin",
 }
 
-# Chromium logs every non-2xx fetch as a console error. These two are answers the page asks for and handles
-# (not subscribed; subscribed but nothing stored yet), so they are not errors of the page.
+# Chromium logs every non-2xx fetch as a console error. These are answers the page asks for and handles (not
+# subscribed or private; subscribed but nothing stored yet; nobody signed in), so they are not errors of the page.
 EXPECTED_API_ANSWER = re.compile(r"Failed to load resource: the server responded with a status of (404|409)")
+EXPECTED_SIGNED_OUT = re.compile(r"Failed to load resource: the server responded with a status of 401")
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Watched:
             (text, url)
             for text, url in self.console_errors
             if not (EXPECTED_API_ANSWER.search(text) and "/api/subscriptions/" in url)
+            and not (EXPECTED_SIGNED_OUT.search(text) and url.endswith("/api/me"))
         ]
 
     def view(self) -> str:
