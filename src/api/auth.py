@@ -81,11 +81,16 @@ def login() -> Response[str]:
     origin = request_origin()
     params = router.current_event.query_string_parameters or {}
     rt = runtime()
+    try:
+        client_id = accounts().oauth().client_id
+    except (XError, SettingsError) as exc:
+        logger.warning("login not started", extra={"error": type(exc).__name__})
+        return _failed("x_failed", origin, login_cookie(origin, "", 0))
     started = start_login(safe_next(params.get("next"), origin), rt.clock.now(), logins=accounts().logins)
     query = urlencode(
         {
             "response_type": "code",
-            "client_id": accounts().oauth().client_id,
+            "client_id": client_id,
             "redirect_uri": origin.redirect_uri,
             "scope": " ".join(SCOPES),
             "state": started.state,
@@ -130,6 +135,10 @@ def callback() -> Response[str]:
     except (XError, SettingsError, ValueError) as exc:
         logger.warning("connect failed", extra={"error": type(exc).__name__})
         return _failed("x_failed", origin, clear_binding)
+    except Exception:
+        # Ours (DynamoDB, KMS): logged with its traceback (no secret is in one), and still a page, not a 5xx.
+        logger.exception("connect failed on our side")
+        return _failed("ours", origin, clear_binding)
     metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=1)
     logger.info("account connected", extra={"x_user_id": x_user.id})
     session = session_cookie(origin, session_id, int(SESSION_LIFETIME.total_seconds()))
@@ -184,6 +193,7 @@ _FAILURES = {
         "Disconnecting takes a minute. Connect again once it is done.",
     ),
     "x_failed": (400, "X could not connect your account", "X did not answer as expected. Please try again."),
+    "ours": (400, "Connecting did not finish", "Something went wrong on our side. Please try again in a minute."),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from shared.errors import XOAuthFailed
 from shared.pick import Picker
 from shared.runtime import Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
@@ -49,7 +50,10 @@ class Accounts:
         # Imported here, at the first sign-in of a container: it brings boto3, which no pick should pay for.
         from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
-        raw = parameters.get_parameter(name, decrypt=True, max_age=CLIENT_CACHE_SECONDS)
+        try:
+            raw = parameters.get_parameter(name, decrypt=True, max_age=CLIENT_CACHE_SECONDS)
+        except Exception as exc:  # SSM down, the parameter missing or not allowed: the message names no secret
+            raise XOAuthFailed(f"the app's OAuth 2.0 client could not be read ({type(exc).__name__})") from None
         return _oauth(self.settings.x_api_base_url, OAuth2ClientCredentials.from_json(str(raw)))
 
 

@@ -245,6 +245,20 @@ def test_x_failing_ends_on_a_page_not_a_5xx(browser: ApiClient, monkeypatch: pyt
     assert page.cookie("rl_session") is None
 
 
+def test_an_unreadable_client_secret_ends_on_a_page_not_a_5xx(
+    browser: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authorize = browser.start_login()
+    monkeypatch.setenv("X_OAUTH2_CLIENT_PARAMETER", "/random-likes/test/no-such-parameter")
+    cold_start()
+    back = consent(authorize, "demo")
+
+    answers = [browser.callback(back), browser.get("/auth/x/login")]
+
+    assert [a.status for a in answers] == [400, 400]
+    assert all("X could not connect your account" in a.body for a in answers)
+
+
 def test_a_forged_session_cookie_is_not_signed_in(browser: ApiClient) -> None:
     browser.cookies["rl_session"] = "fake-session-id-that-nobody-was-given"
 

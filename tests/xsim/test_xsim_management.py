@@ -197,3 +197,20 @@ def test_the_cli_prints_its_url_and_serves_with_its_flags(standalone: tuple[subp
     assert me.headers["x-rate-limit-limit"] == "3"
     assert state["seed"] == 7
     assert state["now"] == "2026-01-15T12:00:00+00:00"
+
+
+def test_an_account_renames_itself_and_keeps_its_id_and_likes(xsim: XSim) -> None:
+    # Given demo's id and likes
+    user_id, likes = xsim.user_id("demo"), xsim.like_ids("demo")
+
+    # When demo takes a new name, and someone tries to take a name in use
+    renamed = sim_api(xsim, "POST", "/accounts/demo/rename", json={"username": "Demo_Renamed"})
+    taken = sim_api(xsim, "POST", "/accounts/Demo_Renamed/rename", json={"username": "bigfan"})
+    bad = sim_api(xsim, "POST", "/accounts/Demo_Renamed/rename", json={"username": "not valid!"})
+
+    # Then the new name is the same account, the old one is unknown, and the refusals say why
+    assert renamed.json() == {"id": user_id, "username": "Demo_Renamed"}
+    assert xsim.user_id("demo_renamed") == user_id
+    assert xsim.like_ids("Demo_Renamed") == likes
+    assert xsim.app.world.account_by_username("demo") is None
+    assert (taken.status_code, bad.status_code) == (409, 400)
