@@ -47,12 +47,14 @@ def explain(message: QueueMessage, store: SubscriberStore) -> DeadLetter:
         request = parse_request(message.body)
     except MalformedMessage as exc:
         return DeadLetter(message, None, None, None, None, f"malformed: {exc}")
-    subscriber = store.get_subscriber(request.username)
+    subscriber = store.get_subscriber(request.subscriber)
     if subscriber is None:
         error = "no such subscriber (unsubscribed and purged, or never subscribed)"
     else:
         error = subscriber.last_error or f"no error recorded (status {subscriber.status.value})"
-    return DeadLetter(message, request.username, request.action, request.reason, subscriber, error)
+    # The name an operator knows it by (the message names its key: an X user id).
+    name = request.subscriber if subscriber is None else subscriber.display_username
+    return DeadLetter(message, name, request.action, request.reason, subscriber, error)
 
 
 def peek_dead_letters(sqs: Any, dlq_url: str, store: SubscriberStore, *, max_messages: int) -> list[DeadLetter]:

@@ -57,7 +57,7 @@ def test_peek_explains_each_dead_letter_with_the_workers_own_words(
     assert by_body[SYNC_ADA]["last_error"] == "XUnavailable: X answered 503"
     assert by_body[NOT_JSON]["last_error"] == "malformed: message body is not JSON"
     assert by_body[NOT_JSON]["username"] is None
-    assert by_body[BAD_NAME]["last_error"].startswith("malformed: bad username in message: username may contain only")
+    assert by_body[BAD_NAME]["last_error"].startswith("malformed: bad subscriber in message: username may contain only")
     assert by_body[GHOST]["last_error"].startswith("no such subscriber")
     assert (by_body[PURGE]["action"], by_body[PURGE]["subscriber_status"]) == ("purge", "deleting")
     for message in data["messages"]:
