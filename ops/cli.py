@@ -82,11 +82,27 @@ def build_parser() -> argparse.ArgumentParser:
         handler=commands.cmd_subscribers_list
     )
     show = subs_commands.add_parser("show", parents=[common], help="one subscriber in full")
-    show.add_argument("username", type=commands.username, metavar="NAME")
+    show.add_argument("username", type=commands.name_or_key, metavar="NAME")
     show.set_defaults(handler=commands.cmd_subscribers_show)
+    add = subs_commands.add_parser(
+        "add",
+        parents=[common],
+        help="subscribe the account of the stack's own X credentials (the operator's), owned by its X user id",
+    )
+    add.add_argument("username", type=commands.username, metavar="NAME")
+    add.add_argument("--public", action="store_true", help="anyone with the link /?u=NAME may see it")
+    add.set_defaults(handler=commands.cmd_subscribers_add)
+
+    migrate = commands_.add_parser(
+        "migrate",
+        parents=[common],
+        help="move subscriptions stored before accounts to their owner's X user id (private; idempotent)",
+    )
+    migrate.add_argument("--dry-run", action="store_true", help="say what would move, move nothing")
+    migrate.set_defaults(handler=commands.cmd_migrate)
 
     sync = commands_.add_parser("sync", parents=[common], help="enqueue a sync of one subscriber now")
-    sync.add_argument("username", type=commands.username, metavar="NAME")
+    sync.add_argument("username", type=commands.name_or_key, metavar="NAME")
     sync.set_defaults(handler=commands.cmd_sync)
     return parser
 

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ops import dlq, errors, redrive, status, subscribers
+from ops import accounts, dlq, errors, redrive, status, subscribers
 from ops.connect import Aws, Target, connect
 from ops.discover import Stack, discover
 from ops.interrupt import StopSignal
 from ops.queues import depth
 from ops.render import Progress, Style, print_json
 from shared.errors import InvalidUsername
-from shared.models import normalize_username
+from shared.models import normalize_username, valid_key
 from shared.store import Stores
+from shared.store.items import bind
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,43 @@ def cmd_subscribers_show(ctx: Context, args: argparse.Namespace) -> int:
     return errors.OK
 
 
+def cmd_subscribers_add(ctx: Context, args: argparse.Namespace) -> int:
+    me = accounts.operator_account(ctx.aws.ssm, accounts.stack_x(ctx.aws.cloudformation, ctx.stack.name))
+    queue = subscribers.CliQueue(ctx.aws.sqs, ctx.stack.queue_url)
+    added = accounts.add_operator_subscription(
+        ctx.stores.subscribers, queue, args.username, me, public=args.public, now=ctx.now
+    )
+    sub = added.subscriber
+    if added.created:
+        text = f"Subscribed @{sub.display_username} (X user id {sub.x_user_id}, {sub.visibility.value})."
+    else:
+        text = f"@{sub.display_username} is subscribed already ({sub.status.value}, {sub.visibility.value})."
+    if sub.visibility.value == "public":
+        text += f"\nAnyone may see it at <app>/?u={sub.display_username}."
+    else:
+        text += "\nIts owner sees it after Connect with X on the page."
+    ctx.emit(added.to_json(), text)
+    return errors.OK
+
+
+def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
+    progress = Progress(sys.stderr, enabled=not ctx.json)
+    queue = subscribers.CliQueue(ctx.aws.sqs, ctx.stack.queue_url)
+    table = bind(ctx.stack.table_name, ctx.aws.region, ctx.aws.endpoint_url)
+    report = accounts.migrate(
+        table, ctx.stores.subscribers, queue, now=ctx.now, dry_run=args.dry_run, progress=progress.update
+    )
+    progress.done()
+    verb = "would move" if report.dry_run else "moved"
+    lines = [f"{verb} @{m['username']} to X user id {m['x_user_id']} ({m['likes']} likes)" for m in report.moved]
+    lines += [
+        f"left @{name}: never synced, so no X user id owns it (private: nobody sees it)" for name in report.unowned
+    ]
+    lines += [f"skipped @{s['username']}: {s['reason']}" for s in report.skipped]
+    ctx.emit(report.to_json(), "\n".join(lines) or "Nothing to migrate: every subscription is keyed by its owner.")
+    return errors.OK
+
+
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     queue = subscribers.CliQueue(ctx.aws.sqs, ctx.stack.queue_url)
     done = subscribers.sync_now(ctx.stores.subscribers, queue, args.username, now=ctx.now)
@@ -117,6 +155,14 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
         text = f"Enqueued a sync of {done.username} (leased until {until}; the worker picks it up next)."
     ctx.emit(done.to_json(), text)
     return errors.OK
+
+
+def name_or_key(raw: str) -> str:
+    """argparse type: a username, or a subscription's key (an X user id, up to 20 digits)."""
+    try:
+        return valid_key(raw.strip().removeprefix("@"))
+    except InvalidUsername as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or give the subscription's X user id)") from None
 
 
 def username(raw: str) -> str:

@@ -56,6 +56,10 @@ class Aws:
     def cloudwatch(self) -> Any:
         return self._client("cloudwatch")
 
+    @cached_property
+    def ssm(self) -> Any:
+        return self._client("ssm")
+
     def _client(self, service: str) -> Any:
         factory: Any = self._session.client  # boto3-stubs types one overload per service; picked at run time
         return factory(service, region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)

@@ -52,7 +52,9 @@ def explain(message: QueueMessage, store: SubscriberStore) -> DeadLetter:
         error = "no such subscriber (unsubscribed and purged, or never subscribed)"
     else:
         error = subscriber.last_error or f"no error recorded (status {subscriber.status.value})"
-    return DeadLetter(message, request.subscriber, request.action, request.reason, subscriber, error)
+    # The name an operator knows it by (the message names its key: an X user id).
+    name = request.subscriber if subscriber is None else subscriber.display_username
+    return DeadLetter(message, name, request.action, request.reason, subscriber, error)
 
 
 def peek_dead_letters(sqs: Any, dlq_url: str, store: SubscriberStore, *, max_messages: int) -> list[DeadLetter]:

@@ -17,7 +17,7 @@ from typing import Any
 from ops.errors import OpsError, UnknownSubscriber
 from ops.render import Style, iso, table, truncate, when
 from shared.enqueue import send_leased
-from shared.models import Subscriber, SubscriberStatus
+from shared.models import X_USER_ID_RE, AuthKind, Subscriber, SubscriberStatus
 from shared.settings import Settings
 from shared.store import SubscriberStore
 from shared.sync_queue import SyncRequest
@@ -26,10 +26,21 @@ from shared.sync_queue import SyncRequest
 LEASE = timedelta(seconds=Settings.lease_seconds)
 
 
+def owner(sub: Subscriber) -> str:
+    """Who owns a subscription, for an operator: its X user id, or why it has none."""
+    if sub.x_user_id is None:
+        return "- (unowned)"
+    return sub.x_user_id + (" (legacy key)" if sub.key != sub.x_user_id else "")
+
+
 def to_json(sub: Subscriber) -> dict[str, Any]:
     return {
+        "key": sub.key,
         "username": sub.username,
         "display_username": sub.display_username,
+        "owner_x_user_id": sub.x_user_id,
+        "visibility": sub.visibility.value,
+        "reads_with": "connected account (OAuth 2.0)" if sub.auth is AuthKind.OAUTH2 else "operator (OAuth 1.0a)",
         "status": sub.status.value,
         "like_count": sub.like_count,
         "history_complete": sub.history_complete,
@@ -56,8 +67,10 @@ def detail_json(sub: Subscriber) -> dict[str, Any]:
 
 
 def find(store: SubscriberStore, username: str) -> Subscriber:
-    # By its current name (the lookup item), or by its key (an X user id, or a name stored before accounts).
-    sub = store.find_by_name(username.lower()) or store.get_subscriber(username, consistent=True)
+    """By current name (its lookup item), or by key: an X user id, or a subscription stored before accounts."""
+    sub = store.find_by_name(username)
+    if sub is None and X_USER_ID_RE.fullmatch(username):
+        sub = store.get_subscriber(username, consistent=True)
     if sub is None:
         raise UnknownSubscriber(f"{username!r} is not subscribed", hint="random-likes subscribers list")
     return sub
@@ -69,6 +82,8 @@ def render_list(subs: list[Subscriber], now: datetime, style: Style) -> str:
     rows = [
         [
             sub.display_username,
+            owner(sub),
+            sub.visibility.value,
             style.status(sub.status.value),
             str(sub.like_count),
             when(sub.last_sync_at, now),
@@ -77,7 +92,7 @@ def render_list(subs: list[Subscriber], now: datetime, style: Style) -> str:
         ]
         for sub in subs
     ]
-    return table(["USERNAME", "STATUS", "LIKES", "LAST SYNC", "NEXT SYNC", "LAST ERROR"], rows)
+    return table(["USERNAME", "OWNER", "VISIBILITY", "STATUS", "LIKES", "LAST SYNC", "NEXT SYNC", "LAST ERROR"], rows)
 
 
 def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
@@ -86,6 +101,12 @@ def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
         walk = f"from slot {sub.walk.base}, pages of {sub.walk.page_size}" + (", resumes" if sub.walk.token else "")
     fields = [
         ("username", sub.display_username),
+        ("owner", owner(sub)),
+        ("visibility", sub.visibility.value),
+        (
+            "reads with",
+            "its owner's connected account" if sub.auth is AuthKind.OAUTH2 else "the operator's credentials",
+        ),
         ("status", style.status(sub.status.value)),
         ("likes stored", f"{sub.like_count}" + (" (all X lets us reach)" if sub.history_complete else "")),
         ("X user id", sub.x_user_id or "- (not looked up yet)"),
@@ -136,7 +157,7 @@ def sync_now(store: SubscriberStore, queue: CliQueue, username: str, *, now: dat
     if sub.status is SubscriberStatus.DELETING:
         purge = SyncRequest(subscriber=sub.key, reason="manual", action="purge")
         queue.send([purge])
-        return Enqueued(sub.username, purge.to_json(), None)
+        return Enqueued(sub.display_username, purge.to_json(), None)
     until = now + LEASE
     if not store.lease(sub.key, sub.next_sync_at, until):
         raise OpsError(
@@ -145,4 +166,4 @@ def sync_now(store: SubscriberStore, queue: CliQueue, username: str, *, now: dat
         )
     request = SyncRequest(subscriber=sub.key, reason="manual", action="sync")
     send_leased([request], store=store, queue=queue, now=now)
-    return Enqueued(sub.username, request.to_json(), until)
+    return Enqueued(sub.display_username, request.to_json(), until)

@@ -154,6 +154,15 @@ class XClient:
             raise XUserNotFound(_problem_detail(body) or f"X knows no user @{username}")
         return XUser(id=str(data["id"]), username=str(data["username"]), name=str(data.get("name", "")))
 
+    def me(self) -> XUser:
+        """Whose credentials these are (`GET /2/users/me`): the one account whose likes they can read."""
+        response = self._call("user", lambda: self._client.get_me(user_auth=self._user_auth))
+        body = _json(response)
+        data = body.get("data")
+        if not isinstance(data, dict) or "id" not in data:
+            raise XUnavailable("X answered users/me without a user")
+        return XUser(id=str(data["id"]), username=str(data["username"]), name=str(data.get("name", "")))
+
     def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
         size = max(MIN_PAGE, min(MAX_PAGE, max_results))
         params: dict[str, Any] = {

@@ -20,8 +20,14 @@ NOW = datetime.now(UTC)
 
 
 def subscribe(store: Stores, *names: str) -> None:
+    """Stored as before accounts: keyed by the lowercased name, with no owner known yet."""
     for name in names:
         store.subscribers.create_subscriber(name.lower(), name, NOW, NOW)
+
+
+def subscribe_owned(store: Stores, name: str, x_user_id: str) -> None:
+    """Stored as with accounts: keyed by the owner's X user id, found through the name's lookup item."""
+    store.subscribers.create_subscriber(x_user_id, name, NOW, NOW, x_user_id=x_user_id)
 
 
 def fetch_queue(sqs: Any, stack: StackResources) -> list[dict[str, Any]]:
@@ -41,14 +47,21 @@ def test_list_shows_every_subscriber_in_a_table_and_in_json(cli: Cli, store: Sto
 
     assert table.code == 0
     header, *rows = table.out.splitlines()
-    assert header.split() == ["USERNAME", "STATUS", "LIKES", "LAST", "SYNC", "NEXT", "SYNC", "LAST", "ERROR"]
-    assert rows[0].split()[:3] == ["ada_writes", "error", "0"]
+    assert header.split() == [
+        "USERNAME", "OWNER", "VISIBILITY", "STATUS", "LIKES", "LAST", "SYNC", "NEXT", "SYNC", "LAST", "ERROR"
+    ]  # fmt: skip
+    # Stored the way subscriptions were before accounts: keyed by name, no X user id yet, so nobody owns them.
+    assert rows[0].split()[:6] == ["ada_writes", "-", "(unowned)", "private", "error", "0"]
     assert rows[0].endswith("XUnavailable: X answered 503")
-    assert rows[1].split()[:3] == ["Demo", "pending", "0"]
+    assert rows[1].split()[:6] == ["Demo", "-", "(unowned)", "private", "pending", "0"]
     assert [s["username"] for s in data["subscribers"]] == ["ada_writes", "demo"]
     assert set(data["subscribers"][1]) == {
+        "key",
         "username",
         "display_username",
+        "owner_x_user_id",
+        "visibility",
+        "reads_with",
         "status",
         "like_count",
         "history_complete",
@@ -92,17 +105,18 @@ def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
     cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources, ops_endpoint: str
 ) -> None:
     # Given a subscriber that is due now
-    subscribe(store, "demo")
+    subscribe_owned(store, "demo", "2244994945")
 
-    # When the operator asks for a sync
+    # When the operator asks for a sync, by name
     result = cli("--json", "sync", "demo")
 
-    # Then exactly one message with the pipeline's body is in the fetch queue
+    # Then exactly one message with the pipeline's body, naming the subscription's key, is in the fetch queue
     assert result.code == 0, result.err
-    assert json.loads(result.out)["message"] == {"subscriber": "demo", "reason": "manual", "action": "sync"}
-    assert fetch_queue(sqs, ops_stack) == [{"subscriber": "demo", "reason": "manual", "action": "sync"}]
+    expected = {"subscriber": "2244994945", "reason": "manual", "action": "sync"}
+    assert json.loads(result.out)["message"] == expected
+    assert fetch_queue(sqs, ops_stack) == [expected]
     # And the subscriber is leased (not due), so a fetcher run right after does not enqueue it again
-    sub = store.subscribers.get_subscriber("demo", consistent=True)
+    sub = store.subscribers.get_subscriber("2244994945", consistent=True)
     assert sub is not None
     assert sub.next_sync_at is not None
     assert sub.next_sync_at > NOW + timedelta(minutes=50)
@@ -126,17 +140,19 @@ def test_sync_refuses_a_subscriber_that_is_unknown(cli: Cli, sqs: Any, ops_stack
 def test_sync_of_a_subscriber_being_deleted_enqueues_its_purge_again(
     cli: Cli, store: Stores, sqs: Any, ops_stack: StackResources
 ) -> None:
-    # Given a subscriber whose unsubscribe went through but whose purge message was lost
-    subscribe(store, "leaving")
-    store.subscribers.mark_deleting("leaving")
+    # Given a subscriber whose unsubscribe went through but whose purge message was lost: its name answers as
+    # unknown at once, so the operator names it by its key (`subscribers list --json` before, or the DLQ)
+    subscribe_owned(store, "leaving", "1500000001")
+    store.subscribers.mark_deleting("1500000001")
+    assert cli("sync", "leaving").code == 6
 
-    result = cli("sync", "leaving", "--json")
+    result = cli("sync", "1500000001", "--json")
 
     # Then the purge is enqueued (never a sync), and the subscriber stays out of the schedule
     assert result.code == 0
     assert json.loads(result.out)["leased_until"] is None
-    assert fetch_queue(sqs, ops_stack) == [{"subscriber": "leaving", "reason": "manual", "action": "purge"}]
-    sub = store.subscribers.get_subscriber("leaving", consistent=True)
+    assert fetch_queue(sqs, ops_stack) == [{"subscriber": "1500000001", "reason": "manual", "action": "purge"}]
+    sub = store.subscribers.get_subscriber("1500000001", consistent=True)
     assert sub is not None
     assert sub.next_sync_at is None
 
