@@ -88,13 +88,18 @@ class AccountTokens:
     sleep: Callable[[float], None] = time.sleep
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)  # this worker, as the lock names it
 
-    def access_token(self, x_user_id: str) -> str:
+    def access_token(self, x_user_id: str, *, refused: str | None = None) -> str:
         """A live access token of the account, refreshed first if it expires soon. ReconnectNeeded if none can
-        be had; XTransient / XOAuthFailed / TokensBusy are passing or operator failures (the message retries)."""
+        be had; XTransient / XOAuthFailed / TokensBusy are passing or operator failures (the message retries).
+
+        `refused`: an access token X has just refused (401) although it had not expired by our clock. X's clock
+        decides, and X may end a token early: that token counts as expired, so it is refreshed (once, under the
+        lock; a token another worker stored meanwhile is used as it is). If the grant itself is gone the refresh
+        says so (invalid_grant) and the account is ReconnectNeeded."""
         waited = 0.0
         while True:
             current = self._read(x_user_id)
-            if self._fresh(current.tokens):
+            if self._fresh(current.tokens, refused):
                 return current.tokens.access_token
             locked = self._lock(x_user_id)
             if locked is None:
@@ -106,7 +111,7 @@ class AccountTokens:
                 self.sleep(self.wait_step)
                 waited += self.wait_step
                 continue
-            token = self._refresh_locked(locked)
+            token = self._refresh_locked(locked, refused)
             if token is not None:
                 return token
             # The account was connected again (or disconnected) meanwhile: read what is stored now.
@@ -143,16 +148,18 @@ class AccountTokens:
         except TokensUnreadable as exc:
             raise ReconnectNeeded(f"the stored tokens of this account cannot be read ({exc})") from None
 
-    def _fresh(self, tokens: TokenSet) -> bool:
+    def _fresh(self, tokens: TokenSet, refused: str | None = None) -> bool:
+        if refused is not None and tokens.access_token == refused:
+            return False
         return tokens.expires_at - self.refresh_margin > self.clock.now()
 
-    def _refresh_locked(self, locked: StoredTokens) -> str | None:
+    def _refresh_locked(self, locked: StoredTokens, refused: str | None = None) -> str | None:
         """Under the lock: refresh (unless the tokens read with the lock are fresh already) and store the new
         tokens before anyone uses them. None: the account changed meanwhile and the store refused ours."""
         x_user_id = locked.x_user_id
         stored = False
         try:
-            if self._fresh(locked.tokens):
+            if self._fresh(locked.tokens, refused):
                 return locked.tokens.access_token  # refreshed by another worker between our read and our lock
             if not locked.tokens.refresh_token:
                 raise ReconnectNeeded("X gave this account no refresh token (offline.access): connect again")

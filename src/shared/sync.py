@@ -66,6 +66,13 @@ class SyncLikes(Protocol):
     ) -> Subscriber: ...
 
 
+class AccountX(Protocol):
+    def __call__(self, sub: Subscriber, *, refused: bool = False) -> XApi:
+        """The X of a connected account. `refused`: X refused the token this gave last (401) before it expired
+        by our clock: refresh it first (X's clock decides; a grant that is gone is ReconnectNeeded)."""
+        ...
+
+
 @dataclass(frozen=True)
 class SyncPorts:
     """What a sync works with: the subscriber's profile and likes, X, the shared budget and the time.
@@ -79,7 +86,7 @@ class SyncPorts:
     x: XApi
     budget: ReadBudget
     clock: Clock
-    account_x: Callable[[Subscriber], XApi] | None = None
+    account_x: AccountX | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,16 @@ def sync_subscriber(
         if sub.x_user_id is None:
             user: XUser = ports.x.user_by_username(sub.username)
             sub = ports.subscribers.set_x_user(sub, user.id, user.username)
-        _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+        try:
+            _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+        except XGrantInvalid:
+            if sub.auth is not AuthKind.OAUTH2 or ports.account_x is None:
+                raise
+            # X refused a token that is live by our clock (clocks differ, or X ended it early): refresh it once and
+            # go on from the saved walk. A second refusal, or a refresh X refuses, is the owner's to fix.
+            log.info("X refused a live access token; refreshing it once", extra={"subscriber": sub.key})
+            ports = replace(ports, x=ports.account_x(sub, refused=True))
+            _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
     except (ReconnectNeeded, XGrantInvalid) as exc:
         # Not retried and never the DLQ's: the message is done, the page offers "Reconnect".
         message = f"X no longer accepts this account's connection; its owner must connect again: {exc}"

@@ -7,7 +7,6 @@ a token is refreshed or revoked, and a rotated one is picked up within five minu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
 from aws_lambda_powertools.utilities import parameters
@@ -17,6 +16,7 @@ from shared.clock import Clock
 from shared.models import Subscriber
 from shared.settings import Settings, SettingsError
 from shared.store.tokens import TokenStore
+from shared.sync import AccountX
 from shared.tokens import KmsTokenCipher
 from shared.x_api import XApi
 from shared.x_client import XClient
@@ -52,13 +52,17 @@ def account_tokens(settings: Settings, clock: Clock) -> AccountTokens | None:
     return AccountTokens(_token_store(settings), oauth=lambda: oauth2_client(settings), clock=clock)
 
 
-def account_x(settings: Settings, tokens: AccountTokens | None, retrying: RetryingX) -> Callable[[Subscriber], XApi]:
+def account_x(settings: Settings, tokens: AccountTokens | None, retrying: RetryingX) -> AccountX:
     """How a sync reads a connected account: its fresh access token, with this invocation's retries."""
 
-    def x_for(sub: Subscriber) -> XApi:
+    last: dict[str, str] = {}  # the access token each account was last read with, in this invocation
+
+    def x_for(sub: Subscriber, *, refused: bool = False) -> XApi:
         if tokens is None:
             raise SettingsError("TOKENS_TABLE_NAME and TOKENS_KEY_ID are needed to sync connected accounts")
-        token = tokens.access_token(sub.x_user_id or "")
+        x_user_id = sub.x_user_id or ""
+        token = tokens.access_token(x_user_id, refused=last.get(x_user_id) if refused else None)
+        last[x_user_id] = token
         return retrying.with_client(XClient.for_user_token(token, settings.x_api_base_url))
 
     return x_for

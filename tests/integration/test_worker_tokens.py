@@ -35,7 +35,7 @@ from shared.x_api import XApi
 from shared.x_client import XClient
 from tests.support.cold_start import cold_start
 from tests.support.events import sqs_event
-from tests.support.fake_x import make_post
+from tests.support.fake_x import ManualClock, make_post
 from tests.support.oauth import connect, connected_subscription, oauth2_for, token_env, token_store
 from tests.support.recording_endpoint import Recorded, RecordingEndpoint
 from tests.support.stored import store_likes
@@ -92,8 +92,11 @@ def sync(
 ) -> SyncOutcome:
     """One sync as the worker runs it, on the simulator's clock."""
 
-    def account_x(sub: Subscriber) -> XApi:
-        token = account.access_token(sub.x_user_id or "")
+    last: list[str] = []
+
+    def account_x(sub: Subscriber, *, refused: bool = False) -> XApi:
+        token = account.access_token(sub.x_user_id or "", refused=last[-1] if refused and last else None)
+        last.append(token)
         after_token()
         return XClient.for_user_token(token, sim.base_url)
 
@@ -463,14 +466,15 @@ def test_tokens_under_another_accounts_encryption_context_are_reconnect_needed(
 def test_an_access_token_revoked_at_x_is_reconnect_needed(
     store: Stores, tokens: TokenStore, pipeline_x: XSim, username: str
 ) -> None:
-    # Given a fresh access token that the owner revoked at X
+    # Given a fresh access token whose grant the owner revoked at X (both tokens are dead)
     now = datetime.now(UTC)
     x_user_id, connected = connect(pipeline_x, "demo", now=now)
     tokens.put(x_user_id, connected, now)
     connected_subscription(store, username, x_user_id, now)
     oauth2_for(pipeline_x).revoke(connected.access_token, "access_token")
+    oauth2_for(pipeline_x).revoke(connected.refresh_token or "", "refresh_token")
 
-    # When the worker syncs the account (X answers liked_tweets with 401)
+    # When the worker syncs the account (X answers liked_tweets with 401, then refuses the refresh)
     result = invoke({"username": username})
 
     # Then it is reconnect_needed, not forbidden (that one is for the operator's credentials)
@@ -479,7 +483,30 @@ def test_an_access_token_revoked_at_x_is_reconnect_needed(
     assert sub is not None
     assert sub.status is SubscriberStatus.RECONNECT_NEEDED
     assert sub.last_error is not None
-    assert "401" in sub.last_error
+    assert "refused to refresh" in sub.last_error
+
+
+def test_a_token_x_refuses_before_it_expires_by_our_clock_is_refreshed_once_and_the_sync_goes_on(
+    store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
+) -> None:
+    # Given demo connected, and X's clock two hours ahead of ours: by our clock the token is fresh, X says 401
+    ours = xsim.clock.now()
+    x_user_id, connected = connect(xsim, "demo", now=ours)
+    tokens.put(x_user_id, connected, ours)
+    connected_subscription(store, username, x_user_id, ours)
+    xsim.clock.advance(TWO_HOURS)
+    account = AccountTokens(tokens, oauth=lambda: oauth2_for(xsim, token_endpoint.url), clock=ManualClock(current=ours))
+
+    # When the account is synced
+    outcome = sync(store, xsim, account, username)
+
+    # Then X's refusal cost one refresh, not the connection: every like was read with the new token
+    assert outcome.status is SubscriberStatus.READY
+    assert outcome.new_likes > 300
+    assert refreshes(token_endpoint) == 1
+    stored = tokens.get(x_user_id)
+    assert stored is not None
+    assert stored.tokens.access_token != connected.access_token
 
 
 def test_a_connected_account_syncs_through_the_handler(
