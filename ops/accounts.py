@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -38,7 +38,9 @@ from shared.store.items import (
     subscriber_pk,
 )
 from shared.sync_queue import SyncQueue, SyncRequest
-from shared.x_client import XClient, XCredentials
+
+if TYPE_CHECKING:
+    from shared.x_client import XClient, XCredentials
 
 LEASE = timedelta(hours=1)
 MIGRATION_LOCK = timedelta(minutes=15)  # no sync writes the old partition while its likes are copied
@@ -64,8 +66,12 @@ def stack_x(cloudformation: Any, stack_name: str) -> StackX:
     )
 
 
-def operator_account(ssm: Any, where: StackX, *, client: Callable[[XCredentials, str], XClient] = XClient) -> XUser:
-    """Who the operator's credentials belong to, as X says."""
+def operator_account(ssm: Any, where: StackX, *, client: Callable[[XCredentials, str], XClient] | None = None) -> XUser:
+    """Who the operator's credentials belong to, as X says. (tweepy is loaded here, for this one command: the
+    rest of the CLI never pays for it.)"""
+    from shared.x_client import XClient, XCredentials  # noqa: PLC0415
+
+    client = client or XClient
     try:
         raw = ssm.get_parameter(Name=where.credentials_parameter, WithDecryption=True)["Parameter"]["Value"]
     except Exception as exc:
