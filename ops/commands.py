@@ -18,7 +18,7 @@ from ops.interrupt import StopSignal
 from ops.queues import depth
 from ops.render import Progress, Style, print_json
 from shared.errors import InvalidUsername
-from shared.models import normalize_username, valid_key
+from shared.models import AuthKind, normalize_username, valid_key
 from shared.store import Stores
 from shared.store.items import bind
 
@@ -104,7 +104,12 @@ def cmd_subscribers_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_subscribers_show(ctx: Context, args: argparse.Namespace) -> int:
     sub = subscribers.find(ctx.stores.subscribers, args.username)
-    ctx.emit(subscribers.detail_json(sub), subscribers.render_show(sub, ctx.now, ctx.style))
+    # A connected account has its own window at X (per user token); the operator's is app state (`status`).
+    window = ctx.stores.subscribers.rate_window(sub.key) if sub.auth is AuthKind.OAUTH2 else None
+    ctx.emit(
+        {**subscribers.detail_json(sub), "rate_window": subscribers.window_json(window)},
+        subscribers.render_show(sub, ctx.now, ctx.style, window),
+    )
     return errors.OK
 
 

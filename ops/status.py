@@ -243,7 +243,8 @@ def render(status: Status, style: Style) -> str:
         "",
         style.bold(f"X today ({status.usage.day}, UTC)"),
         f"  {status.usage.x_requests} requests · {status.usage.posts_read} posts read",
-        f"  {LIKES_ENDPOINT} rate window: {window_text}",
+        f"  {LIKES_ENDPOINT} rate window: {window_text} (the operator's credentials; each connected account"
+        " has its own, in `subscribers show`)",
     ]
 
     lines += ["", style.bold("Recent errors")]

@@ -17,7 +17,7 @@ from typing import Any
 from ops.errors import OpsError, UnknownSubscriber
 from ops.render import Style, iso, table, truncate, when
 from shared.enqueue import send_leased
-from shared.models import X_USER_ID_RE, AuthKind, Subscriber, SubscriberStatus
+from shared.models import X_USER_ID_RE, AuthKind, RateLimit, Subscriber, SubscriberStatus
 from shared.settings import Settings
 from shared.store import SubscriberStore
 from shared.sync_queue import SyncRequest
@@ -95,7 +95,25 @@ def render_list(subs: list[Subscriber], now: datetime, style: Style) -> str:
     return table(["USERNAME", "OWNER", "VISIBILITY", "STATUS", "LIKES", "LAST SYNC", "NEXT SYNC", "LAST ERROR"], rows)
 
 
-def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
+def window_json(window: RateLimit | None) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    return {"remaining": window.remaining, "reset_at": iso(window.reset_at)}
+
+
+def window_text(window: RateLimit | None, now: datetime) -> str:
+    """A connected account's own liked_tweets window (X counts requests per user token)."""
+    if window is None:
+        return "- (the operator's credentials: `random-likes status` shows their window)"
+    if window.remaining is None and window.reset_at is None:
+        return "no request recorded yet"
+    if window.reset_at is not None and window.reset_at <= now:
+        return "a fresh window"
+    left = "?" if window.remaining is None else str(window.remaining)
+    return f"{left} requests left, resets {when(window.reset_at, now)}"
+
+
+def render_show(sub: Subscriber, now: datetime, style: Style, window: RateLimit | None = None) -> str:
     walk = "-"
     if sub.walk is not None:
         walk = f"from slot {sub.walk.base}, pages of {sub.walk.page_size}" + (", resumes" if sub.walk.token else "")
@@ -118,6 +136,7 @@ def render_show(sub: Subscriber, now: datetime, style: Style) -> str:
         ("X requests", str(sub.x_requests)),
         ("posts read", str(sub.posts_read)),
         ("walk", walk),
+        ("rate window", window_text(window, now)),
         ("last error", sub.last_error or "-"),
     ]
     return "\n".join(f"{style.bold(f'{name:<13}')} {value}" for name, value in fields)

@@ -11,7 +11,7 @@ import pytest
 from local.provision import REGION, StackResources
 from shared.clock import SystemClock
 from shared.enqueue import enqueue_due
-from shared.models import SubscriberStatus, SyncEnd
+from shared.models import AuthKind, SubscriberStatus, SyncEnd
 from shared.store import Stores
 from shared.sync_queue import SqsSyncQueue
 from tests.ops.conftest import Cli
@@ -162,3 +162,18 @@ def test_a_username_x_would_not_allow_is_a_usage_error(cli: Cli, capsys: pytest.
         cli("sync", "not a name!")
     assert exited.value.code == 2
     assert "username may contain only the letters A-Z, digits and underscores" in capsys.readouterr().err
+
+
+def test_show_gives_a_connected_accounts_own_rate_window(cli: Cli, store: Stores) -> None:
+    # Given a connected account whose last request left 71 of its own window, resetting in ten minutes
+    store.subscribers.create_subscriber("1600000002", "ada", NOW, NOW, x_user_id="1600000002", auth=AuthKind.OAUTH2)
+    store.subscribers.save_rate_window("1600000002", 71, NOW + timedelta(minutes=10))
+
+    text = cli("subscribers", "show", "ada").out
+    data = json.loads(cli("--json", "subscribers", "show", "ada").out)
+
+    assert "rate window   71 requests left, resets" in text
+    assert data["rate_window"]["remaining"] == 71
+    # The operator's own subscriptions share the credentials' window, which `status` shows
+    subscribe(store, "demo")
+    assert json.loads(cli("--json", "subscribers", "show", "demo").out)["rate_window"] is None
