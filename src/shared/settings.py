@@ -30,7 +30,6 @@ class Settings:
     daily_read_budget: int = 2000  # posts per UTC day, all subscribers together
     # A message in flight "owns" its subscriber this long: the fetcher will not enqueue it again meanwhile.
     lease_seconds: int = 3600
-    pick_count_cache_seconds: float = 5.0
     aws_endpoint_url: str | None = None  # set by the offline stack (moto); unset on AWS
     # A failed fetch-queue message comes back after first x 2^(receives-1) s, at most max (the worker; the
     # offline stack's --accelerate shortens both, as it shortens the queue's own visibility timeout).
@@ -69,7 +68,6 @@ class Settings:
             sync_interval_minutes=_int(env, "SYNC_INTERVAL_MINUTES", 60, minimum=1),
             daily_read_budget=_int(env, "X_DAILY_READ_BUDGET", 2000, minimum=0),
             lease_seconds=_int(env, "SYNC_LEASE_SECONDS", 3600, minimum=60),
-            pick_count_cache_seconds=float(_int(env, "PICK_COUNT_CACHE_SECONDS", 5, minimum=0)),
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             redelivery_first_seconds=_int(env, "SQS_REDELIVERY_FIRST_SECONDS", FIRST_REDELIVERY, minimum=0),
             redelivery_max_seconds=_int(env, "SQS_REDELIVERY_MAX_SECONDS", MAX_REDELIVERY, minimum=0),

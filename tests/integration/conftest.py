@@ -91,7 +91,6 @@ def stack(
         "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "RandomLikesTest",
-        "PICK_COUNT_CACHE_SECONDS": "0",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

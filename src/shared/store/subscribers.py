@@ -9,7 +9,8 @@ is found by its key (`SUB#<key>`, the owner's X user id) or by its current name 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
@@ -38,11 +39,20 @@ from shared.store.items import (
 _LIVE = ProfileItem.pk.exists() & (ProfileItem.status != SubscriberStatus.DELETING.value)
 
 
+# How long a warm container trusts a name's key without reading its lookup item again. Safe to keep: the profile
+# read with it must still carry the name (a rename is seen at once); the window only bounds how long a name
+# that X gave to another account meanwhile still shows the account that had it (whose privacy still holds).
+NAME_CACHE_SECONDS = 60.0
+NAME_CACHE_SIZE = 4096
+
+
 class SubscriberStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._table = table
         self._items = table.profile
         self._names = table.names
+        self._monotonic = monotonic
+        self._name_keys: dict[str, tuple[str, float]] = {}  # name -> (key, when it was read)
 
     def get_subscriber(self, key: str, *, consistent: bool = False) -> Subscriber | None:
         try:
@@ -64,9 +74,20 @@ class SubscriberStore:
         Its profile must still carry the name: a lookup item left behind by a rename, or a dangling one, finds
         nothing. A subscription stored before accounts has no lookup item; its key is the name itself.
         """
+        cached = self._name_keys.get(username)
+        if cached is not None and self._monotonic() - cached[1] < NAME_CACHE_SECONDS:
+            sub = self.get_subscriber(cached[0])
+            if sub is not None and sub.username == username:
+                return sub  # a pick's reads: this profile, then its slot
+            del self._name_keys[username]  # renamed, deleted or moved: ask the lookup item
         key = self.key_for_name(username) or username
         sub = self.get_subscriber(key)
-        return sub if sub is not None and sub.username == username else None
+        if sub is None or sub.username != username:
+            return None
+        if len(self._name_keys) >= NAME_CACHE_SIZE:
+            self._name_keys.clear()
+        self._name_keys[username] = (key, self._monotonic())
+        return sub
 
     def create_subscriber(
         self,
