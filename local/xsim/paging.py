@@ -3,6 +3,8 @@ and an end at the depth cap however many likes there are.
 
 A token names the like it continues from (its place in the account's like list, which never changes) and
 the direction, with a MAC over both and the user id: a token from another user's walk, or made up, is refused.
+Every token starts `xsimcursor` (still base36, as X's are): like every other value the simulator hands out, it
+says what it is, and no recorded fixture or log line holds anything that looks like a real X token.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from local.xsim.data import Like
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _MAC_LENGTH = 12
+_PREFIX = "xsimcursor"
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,13 @@ class Pager:
 
     def _token(self, user_id: str, direction: str, seq: int) -> str:
         body = direction + _base36(seq)
-        return body + self._mac(user_id, body)
+        return _PREFIX + body + self._mac(user_id, body)
 
     def _parse(self, user_id: str, token: str) -> tuple[str, int]:
-        body, mac = token[:-_MAC_LENGTH], token[-_MAC_LENGTH:]
+        if not token.startswith(_PREFIX):
+            raise InvalidToken(token)
+        unprefixed = token.removeprefix(_PREFIX)
+        body, mac = unprefixed[:-_MAC_LENGTH], unprefixed[-_MAC_LENGTH:]
         if (
             len(body) < 2
             or body[0] not in "np"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -79,3 +80,11 @@ def test_no_fixture_holds_a_credential(xsim: Any) -> None:
         assert not any(secret in text for secret in secrets), path.name
         assert "authorization" not in {h.lower() for h in record["response"]["headers"]}, path.name
         assert set(record["request"]) == {"method", "path", "query", "auth"}, path.name
+        # A cursor, opaque and random-looking, would read as a leaked token: the simulator's say `xsim`
+        cursors = re.findall(r'"(?:pagination|next|previous)_token": "([^"]+)"', text)
+        assert all(c.startswith(("xsim", "not-a-real")) for c in cursors), (path.name, cursors)
+
+
+def test_the_check_above_sees_the_cursors_it_vets() -> None:
+    page2 = (FIXTURES / "liked_tweets_page2.json").read_text(encoding="utf-8")
+    assert len(re.findall(r'"(?:pagination|next|previous)_token": "([^"]+)"', page2)) == 3
