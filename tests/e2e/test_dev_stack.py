@@ -9,8 +9,7 @@ timeout, the shortest Lambda allows), and X's rate-limit window is 3 s.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,16 +29,6 @@ MAX_RECEIVE_COUNT = 5  # template.yaml: FetchQueue RedrivePolicy
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     with running_stack(tmp_path_factory.mktemp("dev"), "--accelerate", ACCELERATE) as running:
         yield running
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, stack: DevStack) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s\n{stack.output()[-3000:]}")
 
 
 def likes_on_x(stack: DevStack, username: str) -> list[str]:
@@ -79,35 +68,32 @@ def test_subscribing_demo_stores_every_like_exactly_once_through_an_x_fault_stor
     assert answer["visibility"] == "private"
     # ... and, once the first page is on its way, X drops a connection and answers four 503s in a row: more
     # than the worker's retries within one invocation (the call and three retries), so SQS delivers it again
-    wait_until(lambda: liked_tweets_requests(stack) > asked, 20, "the worker asks X for likes", stack)
+    stack.wait_until(lambda: liked_tweets_requests(stack) > asked, 20, "the worker asks X for likes")
     stack.sim("POST", "/_sim/faults", {"drop_next": 1, "burst": 4, "burst_status": 503})
     # (Mostly it hits the walk under way; on a slow machine the walk may end first, and then it hits the next
     # sync, a minute later: either way one sync meets it, which is what this test is about.)
-    wait_until(
-        lambda: (f := stack.sim("GET", "/_sim/faults"))["drop_next"] == 0 and f["burst"] == 0,
-        90,
-        "the storm has hit",
-        stack,
+    stack.wait_until(
+        lambda: (f := stack.sim("GET", "/_sim/faults"))["drop_next"] == 0 and f["burst"] == 0, 90, "the storm has hit"
     )
     stack.sim("DELETE", "/_sim/faults")
 
     # Then the storm really failed an attempt: the worker recorded X's failure ... (waited for, not read at
     # once: when the first walk ended before the storm, the storm hits the next sync, and demo still shows that
     # walk's `ready` until this attempt has failed)
-    wait_until(lambda: re.search(r"sync finished .*status=error", stack.output()), 30, "a failed attempt", stack)
+    stack.wait_until(lambda: re.search(r"sync finished .*status=error", stack.output()), 30, "a failed attempt")
 
     # ... and the sync recovers and finishes
     def synced() -> dict[str, Any] | None:
         code, body = stack.request("GET", "/api/subscriptions/demo", session=person)
         return body if code == 200 and body["status"] == "ready" else None
 
-    subscription = wait_until(synced, 60, "demo is synced", stack)
+    subscription = stack.wait_until(synced, 60, "demo is synced")
 
     # ... on a later delivery of the same message (the poller logs the batch once the invocation returned)
     def redeliveries() -> list[int]:
         return [n for n in map(int, re.findall(r"receives=\[(\d+)\]", stack.output())) if n > 1]
 
-    assert wait_until(redeliveries, 30, "the message is delivered again", stack)[0] in {2, 3}
+    assert stack.wait_until(redeliveries, 30, "the message is delivered again")[0] in {2, 3}
     # ... and every like X lists is stored exactly once, nothing else
     stored = stack.stored_likes("demo")
     on_x_after = likes_on_x(stack, "demo")
@@ -135,7 +121,7 @@ def test_a_poison_message_reaches_the_dead_letter_queue_after_exactly_max_receiv
         got = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=1)
         return next((m for m in got.get("Messages", []) if m["MessageId"] == sent["MessageId"]), None)
 
-    message = wait_until(in_dlq, 60, "the poison message is in the DLQ", stack)
+    message = stack.wait_until(in_dlq, 60, "the poison message is in the DLQ")
     assert message["Body"] == "poison: this is not JSON"
     # ... having been delivered exactly maxReceiveCount times: SQS keeps the count when it moves a message to
     # the DLQ, and our receive from the DLQ is one more.

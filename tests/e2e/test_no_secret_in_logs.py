@@ -12,8 +12,6 @@ them, including the refreshed ones the test never sees).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,16 +27,6 @@ from tests.support.dev_stack import DevStack, running_stack
 pytestmark = pytest.mark.e2e
 
 ISSUED_TOKEN = re.compile(r"xsim-(?:access|refresh|code)-[A-Za-z0-9]{20,}")
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, stack: DevStack) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout} s\n{stack.output()[-3000:]}")
 
 
 def table_item(stack: DevStack, table: str, pk: str, sk: str | None = None) -> dict[str, Any] | None:
@@ -70,7 +58,7 @@ def test_no_secret_of_a_connect_sync_refresh_disconnect_run_reaches_any_log(tmp_
             sub = person.get(f"{stack.url}/api/subscriptions/demo", timeout=10).json()
             return bool(sub.get("like_count", 0) > 0 and sub["status"] == "ready")
 
-        wait_until(synced, 60, "the first sync", stack)
+        stack.wait_until(synced, 60, "the first sync")
 
         # Two hours later on X's clock the access token has expired: the next sync refreshes it first
         token_item = table_item(stack, "TokensTable", f"TOKEN#{user_id}")
@@ -83,20 +71,19 @@ def test_no_secret_of_a_connect_sync_refresh_disconnect_run_reaches_any_log(tmp_
             item = table_item(stack, "TokensTable", f"TOKEN#{user_id}")
             return item is not None and item["updated_at"]["S"] != before
 
-        wait_until(refreshed, 60, "a token refresh", stack)
-        wait_until(synced, 30, "the sync after the refresh", stack)
+        stack.wait_until(refreshed, 60, "a token refresh")
+        stack.wait_until(synced, 30, "the sync after the refresh")
 
         # Disconnect: the api ends the session and enqueues the purge; the worker revokes and deletes
         gone = person.delete(f"{stack.url}/api/subscriptions/demo", headers={"Origin": stack.url}, timeout=10)
         assert gone.status_code == 204
-        wait_until(
+        stack.wait_until(
             lambda: (
                 table_item(stack, "TokensTable", f"TOKEN#{user_id}") is None
                 and table_item(stack, "LikesTable", f"SUB#{user_id}", "PROFILE") is None
             ),
             60,
             "the purge",
-            stack,
         )
         client_secret = stack.sim("GET", "/_sim/credentials/demo")["oauth2"]["client_secret"]
         output = stack.output()

@@ -118,6 +118,13 @@ def token_endpoint(xsim: XSim) -> Iterator[RecordingEndpoint]:
         yield endpoint
 
 
+def stored_connection(tokens: TokenStore, sim: XSim, now: datetime) -> tuple[str, TokenSet]:
+    """demo connected through the simulator's consent form, its tokens stored as the api stores them."""
+    x_user_id, connected = connect(sim, "demo", now=now)
+    tokens.put(x_user_id, connected, now)
+    return x_user_id, connected
+
+
 def accounts_for(
     tokens: TokenStore, sim: XSim, endpoint: RecordingEndpoint, sleep: Callable[[float], None] = time.sleep
 ) -> AccountTokens:
@@ -138,8 +145,7 @@ def test_an_expired_access_token_is_refreshed_before_use(
     store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
 ) -> None:
     # Given demo connected, and two hours later (its access token has expired at X)
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, connected = stored_connection(tokens, xsim, xsim.clock.now())
     connected_subscription(store, username, x_user_id, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
 
@@ -165,8 +171,7 @@ def test_a_fresh_access_token_is_used_as_it_is(
     store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
 ) -> None:
     # Given demo connected an hour and 50 minutes ago (more than 5 minutes left)
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, _ = stored_connection(tokens, xsim, xsim.clock.now())
     connected_subscription(store, username, x_user_id, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS - 600)
 
@@ -182,8 +187,7 @@ def test_the_new_refresh_token_is_stored_before_the_new_access_token_is_used(
     store: Stores, tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint, username: str
 ) -> None:
     # Given demo's access token expired
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, connected = stored_connection(tokens, xsim, xsim.clock.now())
     connected_subscription(store, username, x_user_id, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
 
@@ -212,8 +216,7 @@ def test_two_workers_spend_one_refresh_token_once(
     tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
 ) -> None:
     # Given demo's access token expired, and X's token endpoint holding the first refresh it gets
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, _ = stored_connection(tokens, xsim, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
     token_endpoint.hold(is_refresh)
     waited = threading.Event()
@@ -276,8 +279,7 @@ class ReconnectedDuringRefresh(TokenStore):
 
 def test_a_reconnect_during_a_refresh_wins(tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint) -> None:
     # Given demo's access token expired, and demo connecting again while a worker refreshes the old one
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, _ = stored_connection(tokens, xsim, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
     racing = ReconnectedDuringRefresh(tokens, xsim)
 
@@ -310,8 +312,7 @@ def test_a_disconnect_during_a_refresh_leaves_no_live_token(
     tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
 ) -> None:
     # Given demo's access token expired, and demo disconnecting while a worker refreshes it
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, connected = stored_connection(tokens, xsim, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
     racing = DisconnectedDuringRefresh(tokens)
 
@@ -335,8 +336,7 @@ def test_a_lock_held_too_long_is_waited_for_boundedly_then_runs_out(
     tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
 ) -> None:
     # Given demo's access token expired, and another worker that took the token lock and died
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, connected = stored_connection(tokens, xsim, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
     assert tokens.lock(x_user_id, "a-worker-that-died", xsim.clock.now(), timedelta(seconds=30)) is not None
     waits: list[float] = []
@@ -359,8 +359,7 @@ def test_a_worker_whose_lock_ran_out_at_a_slow_x_does_not_declare_the_grant_dead
     tokens: TokenStore, xsim: XSim, token_endpoint: RecordingEndpoint
 ) -> None:
     # Given demo's access token expired, and a first worker's refresh held at X past its 30-second lock
-    x_user_id, connected = connect(xsim, "demo", now=xsim.clock.now())
-    tokens.put(x_user_id, connected, xsim.clock.now())
+    x_user_id, _ = stored_connection(tokens, xsim, xsim.clock.now())
     xsim.clock.advance(TWO_HOURS)
     token_endpoint.hold(is_refresh)
     results: dict[str, str | BaseException] = {}
@@ -468,8 +467,7 @@ def test_an_access_token_revoked_at_x_is_reconnect_needed(
 ) -> None:
     # Given a fresh access token whose grant the owner revoked at X (both tokens are dead)
     now = datetime.now(UTC)
-    x_user_id, connected = connect(pipeline_x, "demo", now=now)
-    tokens.put(x_user_id, connected, now)
+    x_user_id, connected = stored_connection(tokens, pipeline_x, now)
     connected_subscription(store, username, x_user_id, now)
     oauth2_for(pipeline_x).revoke(connected.access_token, "access_token")
     oauth2_for(pipeline_x).revoke(connected.refresh_token or "", "refresh_token")
@@ -491,8 +489,7 @@ def test_a_token_x_refuses_before_it_expires_by_our_clock_is_refreshed_once_and_
 ) -> None:
     # Given demo connected, and X's clock two hours ahead of ours: by our clock the token is fresh, X says 401
     ours = xsim.clock.now()
-    x_user_id, connected = connect(xsim, "demo", now=ours)
-    tokens.put(x_user_id, connected, ours)
+    x_user_id, connected = stored_connection(tokens, xsim, ours)
     connected_subscription(store, username, x_user_id, ours)
     xsim.clock.advance(TWO_HOURS)
     account = AccountTokens(tokens, oauth=lambda: oauth2_for(xsim, token_endpoint.url), clock=ManualClock(current=ours))
@@ -514,8 +511,7 @@ def test_a_connected_account_syncs_through_the_handler(
 ) -> None:
     # Given a connected account with a fresh token
     now = datetime.now(UTC)
-    x_user_id, connected = connect(pipeline_x, "demo", now=now)
-    tokens.put(x_user_id, connected, now)
+    x_user_id, _ = stored_connection(tokens, pipeline_x, now)
     connected_subscription(store, username, x_user_id, now)
 
     # When the worker syncs it
@@ -537,8 +533,7 @@ def test_a_purge_revokes_the_tokens_at_x_then_deletes_them_and_the_likes(
 ) -> None:
     # Given a connected account with likes stored, whose owner has disconnected
     now = datetime.now(UTC)
-    x_user_id, connected = connect(pipeline_x, "demo", now=now)
-    tokens.put(x_user_id, connected, now)
+    x_user_id, connected = stored_connection(tokens, pipeline_x, now)
     connected_subscription(store, username, x_user_id, now)
     store_likes(store, username, [make_post(n) for n in range(30)])
     store.subscribers.mark_deleting(username)
@@ -568,8 +563,7 @@ def test_a_revoke_that_fails_does_not_keep_the_tokens(
 ) -> None:
     # Given a connected account whose owner disconnected, and X's token endpoint refusing every request
     now = datetime.now(UTC)
-    x_user_id, connected = connect(pipeline_x, "demo", now=now)
-    tokens.put(x_user_id, connected, now)
+    x_user_id, connected = stored_connection(tokens, pipeline_x, now)
     connected_subscription(store, username, x_user_id, now)
     store_likes(store, username, [make_post(n) for n in range(3)])
     store.subscribers.mark_deleting(username)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,16 @@ class DevStack:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {text!r} within {timeout} s:\n{self.output()[-4000:]}")
             time.sleep(0.05)
+
+    def wait_until(self, condition: Callable[[], Any], timeout: float, what: str) -> Any:
+        """Poll `condition` until it is truthy (its value is returned); on timeout, fail with the stack's last lines."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"{what}: not within {timeout} s\n{self.output()[-3000:]}")
 
     def interrupt(self, timeout: float = 10.0) -> float:
         """SIGINT, as Ctrl-C; returns the seconds until the process exited."""

@@ -193,7 +193,8 @@ class Table:
 _M = TypeVar("_M", bound=Model)
 
 
-def _bound(model: type[_M], table_name: str, region: str, host: str | None) -> type[_M]:
+def bound_model(model: type[_M], table_name: str, region: str, host: str | None) -> type[_M]:
+    """`model` as a subclass whose Meta names one table (every table's items are bound this way)."""
     meta = type(
         "Meta",
         (),
@@ -215,14 +216,14 @@ def bind(table_name: str, region: str, host: str | None = None) -> Table:
     """The item types for one table (made once per table and process; a cold start makes them once)."""
     return Table(
         name=table_name,
-        profile=_bound(ProfileItem, table_name, region, host),
-        slot=_bound(SlotItem, table_name, region, host),
-        marker=_bound(PostMarkerItem, table_name, region, host),
-        app=_bound(AppItem, table_name, region, host),
+        profile=bound_model(ProfileItem, table_name, region, host),
+        slot=bound_model(SlotItem, table_name, region, host),
+        marker=bound_model(PostMarkerItem, table_name, region, host),
+        app=bound_model(AppItem, table_name, region, host),
         connection=Connection(region=region, host=host),
-        names=_bound(NameItem, table_name, region, host),
-        sessions=_bound(SessionItem, table_name, region, host),
-        logins=_bound(LoginItem, table_name, region, host),
+        names=bound_model(NameItem, table_name, region, host),
+        sessions=bound_model(SessionItem, table_name, region, host),
+        logins=bound_model(LoginItem, table_name, region, host),
     )
 
 

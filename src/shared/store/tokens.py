@@ -11,13 +11,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.models import Model
 
 from shared.account_tokens import StoredTokens, TokensUnreadable
+from shared.store.items import bound_model
 from shared.tokens import TokenCipher, TokenSet
 
 TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
@@ -39,20 +39,7 @@ class TokenItem(Model):
 
 @cache
 def bind_tokens(table_name: str, region: str, host: str | None = None) -> type[TokenItem]:
-    meta = type(
-        "Meta",
-        (),
-        {
-            "table_name": table_name,
-            "region": region,
-            "host": host,
-            "max_retry_attempts": 3,
-            "connect_timeout_seconds": 3,
-            "read_timeout_seconds": 5,
-        },
-    )
-    bound: Any = type("TokenItem", (TokenItem,), {"Meta": meta, "__module__": __name__})
-    return bound  # type: ignore[no-any-return]
+    return bound_model(TokenItem, table_name, region, host)
 
 
 class TokenStore:
