@@ -71,9 +71,9 @@ def post_subscription() -> Response[str]:
 
 @app.get("/api/subscriptions/<username>")
 def get_subscription(username: str) -> Response[str]:
-    viewer = _viewer()
-    sub = visible(username, viewer, store=runtime().subscribers)
-    return _json(200, _view(sub, viewer))
+    viewer = auth.current_session()
+    sub = _visible(username, viewer)
+    return _json(200, _view(sub, viewer.session.x_user_id if viewer else None))
 
 
 @app.patch("/api/subscriptions/<username>")
@@ -102,7 +102,7 @@ def delete_subscription(username: str) -> Response[str]:
 @app.get("/api/subscriptions/<username>/likes/random")
 def random_like(username: str) -> Response[str]:
     draw = _draw()
-    sub = visible(username, _viewer(), store=runtime().subscribers)
+    sub = _visible(username, auth.current_session())
     pick = picker().pick(sub, draw)
     metrics.add_metric(name="Picks", unit=MetricUnit.Count, value=1)
     like = pick.like
@@ -142,10 +142,12 @@ def _static(asset: web.Asset) -> Response[str]:
 # --- who is asking ------------------------------------------------------------------------------------------
 
 
-def _viewer() -> str | None:
-    """The signed-in X user id, or None (a read works signed out: public subscriptions)."""
-    found = auth.current_session()
-    return found.session.x_user_id if found else None
+def _visible(username: str, viewer: SignedIn | None) -> Subscriber:
+    """A read's subscription (a read works signed out: public subscriptions). The owner's own was read with
+    the session: a pick of one's own likes is the session, that profile and the slot."""
+    if viewer is None:
+        return visible(username, None, store=runtime().subscribers)
+    return visible(username, viewer.session.x_user_id, store=runtime().subscribers, own=viewer.subscriber)
 
 
 def _signed_in_write() -> SignedIn:

@@ -52,11 +52,14 @@ class SubscriptionStore(LeaseStore, Protocol):
     def set_visibility(self, key: str, visibility: Visibility) -> Subscriber | None: ...
 
 
-def visible(raw_username: object, viewer: str | None, *, store: SubscriptionStore) -> Subscriber:
+def visible(
+    raw_username: object, viewer: str | None, *, store: SubscriptionStore, own: Subscriber | None = None
+) -> Subscriber:
     """The subscription with this name if `viewer` (an X user id, None when signed out) may see it: its owner
-    always, anyone if it is public. Otherwise NotSubscribed, worded exactly as for a name nobody subscribed."""
+    always, anyone if it is public. Otherwise NotSubscribed, worded exactly as for a name nobody subscribed.
+    `own`: the viewer's own subscription as the session check just read it; asking for it reads nothing more."""
     username = normalize_username(raw_username)
-    sub = store.find_by_name(username)
+    sub = own if own is not None and own.username == username else store.find_by_name(username)
     if sub is None or sub.status is SubscriberStatus.DELETING:
         raise NotSubscribed(f"@{username} is not subscribed")
     if sub.visibility is not Visibility.PUBLIC and not sub.owned_by(viewer):

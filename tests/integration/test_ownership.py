@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import botocore.endpoint
 import pytest
 
 from api.app import handler
@@ -234,3 +235,30 @@ def test_posting_a_subscription_names_only_the_own_account(owner: ApiClient) -> 
 
     assert mine.status == 202
     assert (theirs.status, theirs.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_an_owners_pick_reads_the_session_the_profile_and_the_slot_once_each(
+    stack: StackResources, store: Stores, owner: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given demo's own likes, and every DynamoDB call counted from here on
+    key = owner.get("/api/me").json()["x_user_id"]
+    store_posts(store, key, 3)
+    owner.get(SUB + "/likes/random")  # warm: the name's key is known to this container
+    calls: list[tuple[str, str]] = []
+    original = botocore.endpoint.Endpoint.make_request
+
+    def counted(endpoint: Any, operation_model: Any, request_dict: Any) -> Any:
+        if operation_model.service_model.service_name == "dynamodb":
+            body = json.loads(request_dict["body"] or b"{}")
+            calls.append((operation_model.name, body.get("Key", {}).get("pk", {}).get("S", "")))
+        return original(endpoint, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", counted)
+
+    # When the owner asks for one of their likes
+    pick = owner.get(SUB + "/likes/random")
+
+    # Then the session, the owner's profile (read once, for the session and the privacy check) and one slot
+    assert pick.status == 200
+    assert [name for name, _ in calls] == ["GetItem", "GetItem", "GetItem"]
+    assert [pk.split("#")[0] for _, pk in calls] == ["SESSION", "SUB", "SUB"]
