@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ops.errors import OpsError
+from ops.errors import OpsError, error_code
+from ops.subscribers import LEASE
 from shared.enqueue import send_leased
 from shared.errors import XError
 from shared.models import AuthKind, Subscriber, SubscriberStatus, Visibility, XUser
+from shared.settings import DEFAULT_X_API_BASE_URL
 from shared.store import SubscriberStore
 from shared.store.items import (
     DUE_PK,
@@ -42,7 +45,6 @@ from shared.sync_queue import SyncQueue, SyncRequest
 if TYPE_CHECKING:
     from shared.x_client import XClient, XCredentials
 
-LEASE = timedelta(hours=1)
 MIGRATION_LOCK = timedelta(minutes=15)  # no sync writes the old partition while its likes are copied
 
 
@@ -61,7 +63,7 @@ def stack_x(cloudformation: Any, stack_name: str) -> StackX:
     stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stacks[0].get("Parameters", [])}
     return StackX(
-        base_url=parameters.get("XApiBaseUrl") or "https://api.x.com",
+        base_url=parameters.get("XApiBaseUrl") or DEFAULT_X_API_BASE_URL,
         credentials_parameter=parameters.get("XCredentialsParameter") or "/random-likes/prod/x-credentials",
     )
 
@@ -74,8 +76,8 @@ def operator_account(ssm: Any, where: StackX, *, client: Callable[[XCredentials,
     client = client or XClient
     try:
         raw = ssm.get_parameter(Name=where.credentials_parameter, WithDecryption=True)["Parameter"]["Value"]
-    except Exception as exc:
-        if type(exc).__name__ in {"ParameterNotFound", "ClientError"} and "ParameterNotFound" in str(exc):
+    except ClientError as exc:
+        if error_code(exc) == "ParameterNotFound":
             raise OpsError(
                 f"the operator's X credentials are not stored at {where.credentials_parameter}",
                 hint="aws ssm put-parameter --type SecureString --name ... (see the README's deploy steps)",
