@@ -90,7 +90,7 @@ def test_no_secret_of_a_connect_sync_refresh_disconnect_run_reaches_any_log(tmp_
 
     # The run happened, and was logged: the lines are there to search
     assert "auth/x/callback" in output
-    assert user_id in output or "subscriber" in output
+    assert f"account connected  x_user_id={user_id}" in output
     secrets = {
         "state": state,
         "authorization code": code,

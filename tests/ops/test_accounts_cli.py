@@ -7,8 +7,10 @@ CloudFormation as it does on AWS, and asks X who the credentials belong to.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,10 +23,12 @@ from shared.store.items import bind, subscriber_pk
 from tests.ops.conftest import Cli, Pipeline
 from tests.support.cold_start import cold_start
 
+_stacks = itertools.count()
+
 
 @pytest.fixture
-def operator_stack(ops_endpoint: str, aws_env: None, xsim: XSim, request: pytest.FixtureRequest) -> StackResources:
-    name = f"rl-acct-{abs(hash(request.node.name)) % 10**8}"
+def operator_stack(ops_endpoint: str, aws_env: None, xsim: XSim) -> StackResources:
+    name = f"rl-acct-{next(_stacks)}"
     parameter = f"/random-likes/{name}/x-credentials"
     parameters = {"XApiBaseUrl": xsim.base_url, "XCredentialsParameter": parameter}
     stack = provision(ops_endpoint, name, template=data_template(None, name, parameters))
@@ -146,8 +150,6 @@ def test_migrate_moves_a_subscription_stored_before_accounts_to_its_owner(
 
 
 def test_migrate_leaves_a_subscription_nobody_owns_and_says_so(cli: Cli, store: Stores) -> None:
-    from datetime import UTC, datetime  # noqa: PLC0415
-
     now = datetime.now(UTC)
     store.subscribers.create_subscriber("someone", "someone", now, now)  # never synced: no X user id
 
