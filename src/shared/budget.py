@@ -52,11 +52,10 @@ class AccountWindowStore(Protocol):
     def save_rate_window(self, key: str, remaining: int | None, reset_at: datetime | None) -> None: ...
 
 
-def allowed_page_size(
-    now: datetime, window: RateLimit | Sequence[RateLimit], usage: Usage, daily_budget: int, wanted: int
-) -> int:
-    """How many posts the next request may ask for, or the error that says why none and until when."""
-    for w in [window] if isinstance(window, RateLimit) else window:
+def allowed_page_size(now: datetime, windows: Sequence[RateLimit], usage: Usage, daily_budget: int, wanted: int) -> int:
+    """How many posts the next request may ask for (every window it counts against has a request left), or
+    the error that says why none and until when."""
+    for w in windows:
         if w.remaining is not None and w.remaining <= 0 and w.reset_at and w.reset_at > now:
             raise XRateLimited(w.reset_at, "no requests left in X's rate-limit window")
     if daily_budget <= 0:  # 0 means no budget of our own; X's usage cap still answers 429

@@ -16,26 +16,27 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 def test_a_spent_window_defers_until_x_resets_it() -> None:
     reset = NOW + timedelta(minutes=7)
     with pytest.raises(XRateLimited) as caught:
-        allowed_page_size(NOW, RateLimit(None, 0, reset), Usage("d", 0, 0), 2000, 100)
+        allowed_page_size(NOW, [RateLimit(None, 0, reset)], Usage("d", 0, 0), 2000, 100)
     assert caught.value.reset_at == reset
 
 
 def test_a_window_past_its_reset_is_open_again() -> None:
-    assert allowed_page_size(NOW, RateLimit(None, 0, NOW - timedelta(seconds=1)), Usage("d", 0, 0), 2000, 100) == 100
+    window = [RateLimit(None, 0, NOW - timedelta(seconds=1))]
+    assert allowed_page_size(NOW, window, Usage("d", 0, 0), 2000, 100) == 100
 
 
 def test_the_page_shrinks_to_what_is_left_of_the_daily_budget() -> None:
-    assert allowed_page_size(NOW, RateLimit(None, None, None), Usage("d", 1970, 0), 2000, 100) == 30
+    assert allowed_page_size(NOW, [RateLimit(None, None, None)], Usage("d", 1970, 0), 2000, 100) == 30
 
 
 def test_a_spent_daily_budget_waits_for_utc_midnight() -> None:
     with pytest.raises(XUsageCapped) as caught:
-        allowed_page_size(NOW, RateLimit(None, None, None), Usage("d", 1998, 0), 2000, 100)
+        allowed_page_size(NOW, [RateLimit(None, None, None)], Usage("d", 1998, 0), 2000, 100)
     assert caught.value.reset_at == datetime(2026, 11, 29, tzinfo=UTC)
 
 
 def test_a_zero_budget_means_no_budget_of_our_own() -> None:
-    assert allowed_page_size(NOW, RateLimit(None, None, None), Usage("d", 10**9, 0), 0, 100) == 100
+    assert allowed_page_size(NOW, [RateLimit(None, None, None)], Usage("d", 10**9, 0), 0, 100) == 100
 
 
 def test_next_midnight_is_the_start_of_the_next_utc_day() -> None:
