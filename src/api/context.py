@@ -6,19 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from shared.errors import XOAuthFailed
 from shared.pick import Picker
-from shared.runtime import Runtime, load_runtime, observability
+from shared.runtime import Runtime, load_runtime, observability, x_oauth2
 from shared.settings import Settings, SettingsError
 from shared.store.items import bind
 from shared.store.sessions import LoginStore, SessionStore
 from shared.store.tokens import TokenStore
 from shared.tokens import KmsTokenCipher
-from shared.x_oauth2 import OAuth2ClientCredentials, XOAuth2
-
-# The client secret is read from SSM at most this often per warm container (a rotated secret takes effect
-# within it).
-CLIENT_CACHE_SECONDS = 300
+from shared.x_oauth2 import XOAuth2
 
 # No Powertools Tracer here: importing the X-Ray SDK costs ~0.4 s of every cold start, and a pick is two
 # GetItems; the function's own segment still comes from `Tracing: Active`.
@@ -44,17 +39,7 @@ class Accounts:
 
     def oauth(self) -> XOAuth2:
         """X's OAuth 2.0 endpoints with the app's client (its secret from the SSM SecureString, cached)."""
-        name = self.settings.x_oauth2_client_parameter
-        if not name:
-            raise SettingsError("X_OAUTH2_CLIENT_PARAMETER is not set")
-        # Imported here, at the first sign-in of a container: it brings boto3, which no pick should pay for.
-        from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
-        try:
-            raw = parameters.get_parameter(name, decrypt=True, max_age=CLIENT_CACHE_SECONDS)
-        except Exception as exc:  # SSM down, the parameter missing or not allowed: the message names no secret
-            raise XOAuthFailed(f"the app's OAuth 2.0 client could not be read ({type(exc).__name__})") from None
-        return _oauth(self.settings.x_api_base_url, OAuth2ClientCredentials.from_json(str(raw)))
+        return x_oauth2(self.settings)
 
 
 @cache
@@ -70,8 +55,3 @@ def accounts() -> Accounts:
         logins=LoginStore(table),
         tokens=TokenStore.open(settings.tokens_table_name, settings.region, settings.aws_endpoint_url, cipher),
     )
-
-
-@cache
-def _oauth(base_url: str, client: OAuth2ClientCredentials) -> XOAuth2:
-    return XOAuth2(base_url, client)

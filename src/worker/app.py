@@ -28,13 +28,13 @@ from shared.budget import ReadBudget
 from shared.errors import MalformedMessage
 from shared.models import LikesPage, SubscriberStatus, SyncOutcome, XUser
 from shared.purge import purge_subscriber, revoke_account
-from shared.runtime import Runtime, load_runtime, observability
+from shared.runtime import SECRET_MAX_AGE, Runtime, load_runtime, observability
 from shared.settings import Settings, SettingsError
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.sync_queue import parse_request, redelivery_delay
 from shared.x_client import XClient, XCredentials
 from shared.x_retry import RetryingX, RetryPolicy
-from worker.accounts import CREDENTIALS_MAX_AGE, account_tokens, account_x
+from worker.accounts import account_tokens, account_x
 
 logger, metrics = observability("worker")
 tracer = Tracer(service="worker")
@@ -89,7 +89,7 @@ def _x_client(raw_credentials: str, base_url: str) -> XClient:
 def x_client(settings: Settings) -> XClient:
     if not settings.x_credentials_parameter:
         raise SettingsError("X_CREDENTIALS_PARAMETER is not set")
-    raw: str = parameters.get_parameter(settings.x_credentials_parameter, decrypt=True, max_age=CREDENTIALS_MAX_AGE)
+    raw: str = parameters.get_parameter(settings.x_credentials_parameter, decrypt=True, max_age=SECRET_MAX_AGE)
     return _x_client(raw, settings.x_api_base_url)
 
 
