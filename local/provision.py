@@ -1,6 +1,7 @@
 """Create the template's tables, queues and alarms in moto, from the SAM-transformed template.yaml itself.
 
-Only what moto keeps is created — DynamoDB tables, SQS queues with their redrive policies, the SNS topic and
+Only what moto keeps is created — DynamoDB tables, SQS queues with their redrive policies, the SNS topic,
+the imports bucket (its queue notification set through S3's API: moto's CloudFormation ignores it) and
 the CloudWatch alarms (the last through local/moto_fixes.py) — through moto's CloudFormation, so `!GetAtt`
 redrive targets and names resolve as on AWS and `describe_stack_resources` lists them. Never an
 EventSourceMapping: moto would invoke on every SendMessage and steal receives from the offline poller. Queue
@@ -17,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from local.stack.cfn import physical_name
+from local.stack.cfn import ACCOUNT_ID, physical_name
 from local.template import translated
 
 DATA_TYPES = (
@@ -27,7 +28,11 @@ DATA_TYPES = (
     "AWS::CloudWatch::Alarm",
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
+    "AWS::S3::Bucket",
 )
+# What moto's CloudFormation cannot create of a resource it otherwise can: left out here (the offline stack
+# applies a bucket's CORS itself, for its own origin; see local/stack).
+_UNSUPPORTED_PROPERTIES = {"AWS::S3::Bucket": ("CorsConfiguration",)}
 REGION = "us-east-1"
 # moto accepts any credentials; these only keep botocore from looking for real ones.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -39,6 +44,9 @@ class StackResources:
     table_name: str
     queue_url: str
     dlq_url: str
+    imports_bucket: str = ""
+    import_queue_url: str = ""
+    import_dlq_url: str = ""
 
     def function_env(self) -> dict[str, str]:
         """What the template's Globals give every function, resolved for this stack."""
@@ -66,12 +74,25 @@ def data_template(
         for name, spec in source.get("Parameters", {}).items()
     }
     absent = set(source["Resources"]) - set(resources)
+    resources = {logical_id: _supported(resource, absent) for logical_id, resource in resources.items()}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": declared,
         "Conditions": source.get("Conditions", {}),
         "Resources": _named_locally(resources, absent, stack_name),
     }
+
+
+def _supported(resource: dict[str, Any], absent: set[str]) -> dict[str, Any]:
+    """`resource` without what moto cannot create: unsupported properties, and dependencies on resources
+    left out (a bucket waits for its queue's policy on AWS; moto enforces none)."""
+    unsupported = _UNSUPPORTED_PROPERTIES.get(resource["Type"], ())
+    kept = {**resource, "Properties": {k: v for k, v in resource.get("Properties", {}).items() if k not in unsupported}}
+    depends = kept.pop("DependsOn", None)
+    depends = [depends] if isinstance(depends, str) else list(depends or [])
+    if remaining := [d for d in depends if d not in absent]:
+        kept["DependsOn"] = remaining
+    return kept
 
 
 def _named_locally(value: Any, absent: set[str], stack_name: str) -> Any:
@@ -97,9 +118,34 @@ def provision(
         s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"
     }
     if stack_name not in existing:
-        body = json.dumps(data_template(template, stack_name))
-        cloudformation.create_stack(StackName=stack_name, TemplateBody=body)
+        data = data_template(template, stack_name)
+        cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(data))
+        _notify_queues(endpoint_url, stack_name, region, data)
     return describe(endpoint_url, stack_name, region)
+
+
+def _notify_queues(endpoint_url: str, stack_name: str, region: str, data: dict[str, Any]) -> None:
+    """Each bucket's queue notifications, which moto's CloudFormation ignores: set through S3's own API, as
+    CloudFormation does on AWS (moto then sends S3's s3:TestEvent to the queue first, as AWS does)."""
+    refs = stack_refs(endpoint_url, stack_name, region)
+    s3 = client("s3", endpoint_url, region)
+    for logical_id, resource in data["Resources"].items():
+        if resource["Type"] != "AWS::S3::Bucket":
+            continue
+        configurations = []
+        for config in resource["Properties"].get("NotificationConfiguration", {}).get("QueueConfigurations", []):
+            queue_url = refs[config["Queue"]["Fn::GetAtt"][0]][1]
+            entry: dict[str, Any] = {
+                "QueueArn": f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue_url.rstrip('/').rsplit('/', 1)[-1]}",
+                "Events": [config["Event"]],
+            }
+            if rules := config.get("Filter", {}).get("S3Key", {}).get("Rules"):
+                entry["Filter"] = {"Key": {"FilterRules": rules}}
+            configurations.append(entry)
+        if configurations:
+            s3.put_bucket_notification_configuration(
+                Bucket=refs[logical_id][1], NotificationConfiguration={"QueueConfigurations": configurations}
+            )
 
 
 def stack_refs(endpoint_url: str, stack_name: str, region: str = REGION) -> dict[str, tuple[str, str]]:
@@ -123,6 +169,9 @@ def describe(endpoint_url: str, stack_name: str = "random-likes", region: str = 
         table_name=refs["LikesTable"][1],
         queue_url=refs["FetchQueue"][1],
         dlq_url=refs["FetchDeadLetterQueue"][1],
+        imports_bucket=refs["ImportsBucket"][1] if "ImportsBucket" in refs else "",
+        import_queue_url=refs["ImportQueue"][1] if "ImportQueue" in refs else "",
+        import_dlq_url=refs["ImportDeadLetterQueue"][1] if "ImportDeadLetterQueue" in refs else "",
     )
 
 

@@ -28,6 +28,7 @@ EXPORTS = {
     "src/requirements/fetcher.txt": ["--only-group", "fetcher"],
     "src/requirements/worker.txt": ["--only-group", "worker"],
     "src/requirements/api.txt": ["--only-group", "api"],
+    "src/requirements/importer.txt": ["--only-group", "importer"],
 }
 
 

@@ -382,3 +382,45 @@ class SyncOutcome:
     deferred_until: datetime | None = None
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ImportStatus(StrEnum):
+    """Where an archive import stands (the import routes' `status`)."""
+
+    WAITING_FOR_UPLOAD = "waiting_for_upload"  # the presigned POST is out; no upload has arrived yet
+    IMPORTING = "importing"  # the upload arrived: the import function validates it, then writes the likes
+    DONE = "done"
+    FAILED = "failed"  # `error` says why; nothing of a failed validation was stored
+
+
+class ImportOrigin(StrEnum):
+    """Who started an import: the signed-in owner (the page) or the operator (`random-likes import`). Both may
+    upload a bare like.js, which has no account.js to check the archive's owner against."""
+
+    OWNER = "owner"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True)
+class ArchiveImport:
+    """One archive import into one subscription, as its item records it. The counts are the API's."""
+
+    id: str
+    subscriber: str  # the subscription's key (its partition SUB#<key>)
+    status: ImportStatus
+    origin: ImportOrigin
+    created_at: datetime
+    updated_at: datetime  # every step of the importer moves it on: an `importing` import that stops moving stalled
+    upload_deadline: datetime  # when the presigned POST expires
+    object_key: str  # uploads/<subscriber>/<id>.tar.gz
+    likes_found: int = 0  # likes in the archive (known once the parse pass is through)
+    likes_stored: int = 0  # new to the subscription, stored by this import
+    likes_already_stored: int = 0  # already stored (by a sync, an earlier import, or twice in this archive)
+    position: int = 0  # the write pass's checkpoint: archive entries done, in bundle order
+    validated: bool = False  # the parse pass found every part well-formed and the archive the owner's
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

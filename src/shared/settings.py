@@ -46,6 +46,10 @@ class Settings:
     # One more X request window shared by every account (X documents per-user windows only for user-context
     # calls; should a plan add an app-wide cap, turn this on: X_APP_RATE_WINDOW=true). Off by default.
     app_rate_window: bool = False
+    # Archive imports: the bucket uploads go to (the api presigns, the importer reads) and the import queue
+    # (the importer sends its own continuation messages there). Only the api and the importer are given them.
+    imports_bucket: str | None = None
+    import_queue_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +81,8 @@ class Settings:
             tokens_key_id=env.get("TOKENS_KEY_ID") or None,
             app_url=app_url,
             app_rate_window=env.get("X_APP_RATE_WINDOW", "").strip().lower() in ("1", "true", "yes", "on"),
+            imports_bucket=env.get("IMPORTS_BUCKET", "").strip() or None,
+            import_queue_url=env.get("IMPORT_QUEUE_URL", "").strip() or None,
         )
 
 

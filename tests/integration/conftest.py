@@ -83,6 +83,8 @@ def stack(
         "X_OAUTH2_CLIENT_PARAMETER": x_oauth2_client_parameter,
         "TOKENS_TABLE_NAME": refs["TokensTable"][1],
         "TOKENS_KEY_ID": refs["TokensKey"][1],
+        "IMPORTS_BUCKET": resources.imports_bucket,
+        "IMPORT_QUEUE_URL": resources.import_queue_url,
         **resources.function_env(),
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_DEFAULT_REGION": REGION,

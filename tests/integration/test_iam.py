@@ -16,7 +16,10 @@ import pytest
 from local.template import translated
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
-FUNCTIONS = ("FetcherFunction", "WorkerFunction", "ApiFunction")
+FUNCTIONS = ("FetcherFunction", "WorkerFunction", "ApiFunction", "ImportFunction")
+# The imports bucket is named from the stack id (a reference would be a cycle): the doc calls it ImportsBucket.
+STACK_ID_PART = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+IMPORTS_BUCKET_ARN = "arn:${AWS::Partition}:s3:::random-likes-imports-${Id}"
 
 
 def readable(value: Any) -> str:
@@ -30,6 +33,8 @@ def readable(value: Any) -> str:
     if "Fn::Sub" in value:
         sub = value["Fn::Sub"]
         text, names = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
+        if names == {"Id": STACK_ID_PART} and text.startswith(IMPORTS_BUCKET_ARN):
+            return "ImportsBucket" + text.removeprefix(IMPORTS_BUCKET_ARN)
         for name, ref in names.items():
             replacement = "*" if ref == "*" else readable(ref)
             text = text.replace("${" + name + "}", replacement)
@@ -96,14 +101,17 @@ def test_each_push_permission_is_scoped_to_its_own_source_and_the_worker_has_non
     assert not any(function == "WorkerFunction" for function, _, _ in actual)
 
 
-def test_the_worker_polls_exactly_the_fetch_queue_in_pull_mode(resources: dict[str, Any]) -> None:
-    mappings = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert len(mappings) == 1
-    mapping = mappings[0]["Properties"]
-    assert readable(mapping["FunctionName"]) == "WorkerFunction"
-    assert readable(mapping["EventSourceArn"]) == "FetchQueue"
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
+def test_the_worker_and_the_importer_each_poll_exactly_their_own_queue_in_pull_mode(resources: dict[str, Any]) -> None:
+    mappings = {
+        readable(m["Properties"]["FunctionName"]): m["Properties"]
+        for m in resources.values()
+        if m["Type"] == "AWS::Lambda::EventSourceMapping"
+    }
+    own_queue = {"WorkerFunction": "FetchQueue", "ImportFunction": "ImportQueue"}
+    assert {function: readable(m["EventSourceArn"]) for function, m in mappings.items()} == own_queue
+    for mapping in mappings.values():
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
 
     poll = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
     for function in FUNCTIONS:
@@ -111,9 +119,9 @@ def test_the_worker_polls_exactly_the_fetch_queue_in_pull_mode(resources: dict[s
             for statement in policy["PolicyDocument"]["Statement"]:
                 actions = set(actions_of(statement))
                 if actions & poll:
-                    assert function == "WorkerFunction"
+                    assert function in own_queue
                     assert actions == poll
-                    assert readable(statement["Resource"]) == "FetchQueue"
+                    assert readable(statement["Resource"]) == own_queue[function]
 
 
 def test_only_the_worker_may_read_the_x_credentials(resources: dict[str, Any]) -> None:
@@ -171,9 +179,17 @@ def test_every_queue_and_topic_policy_grants_exactly_the_documented_rows(resourc
             assert statement["Effect"] == "Allow"
             assert readable(statement["Resource"]) in attached, "a policy grants only on the queue it is attached to"
             # A service principal without a source condition would let any rule or API in the account send.
+            # S3 also names the bucket's account: a bucket name is global, and could be taken by another
+            # account once this stack's bucket is gone.
             condition = statement["Condition"]
-            assert list(condition) == ["ArnEquals"]
             assert list(condition["ArnEquals"]) == ["aws:SourceArn"]
+            if statement["Principal"]["Service"] == "s3.amazonaws.com":
+                assert condition == {
+                    "ArnEquals": condition["ArnEquals"],
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                }
+            else:
+                assert list(condition) == ["ArnEquals"]
             source = readable(condition["ArnEquals"]["aws:SourceArn"])
             principal = statement["Principal"]["Service"]
             actual.add((readable(statement["Resource"]), principal, ", ".join(actions_of(statement)), source))
@@ -208,3 +224,38 @@ def test_each_on_failure_destination_is_sent_to_by_its_own_functions_role_only(r
             if "sqs:SendMessage" in actions_of(statement) and readable(statement["Resource"]) == destination
         }
         assert (function, destination, senders) == ("FetcherFunction", "FetcherFailureQueue", {"FetcherFunction"})
+
+
+def test_only_the_api_may_write_uploads_and_only_the_importer_may_read_or_delete_them(
+    resources: dict[str, Any],
+) -> None:
+    """Who may do what in the imports bucket: the api presigns uploads (PutObject), the importer reads and
+    deletes them, both on the uploads/ prefix only; nobody lists, and the bucket is private and TLS-only."""
+    rights: dict[str, set[tuple[str, str]]] = {function: set() for function in FUNCTIONS}
+    for function in FUNCTIONS:
+        for statement in statements_of(resources, function):
+            if any(action.startswith("s3:") for action in actions_of(statement)):
+                for action in actions_of(statement):
+                    rights[function].add((action, readable(statement["Resource"])))
+    assert rights == {
+        "FetcherFunction": set(),
+        "WorkerFunction": set(),
+        "ApiFunction": {("s3:PutObject", "ImportsBucket/uploads/*")},
+        "ImportFunction": {("s3:GetObject", "ImportsBucket/uploads/*"), ("s3:DeleteObject", "ImportsBucket/uploads/*")},
+    }
+    bucket = resources["ImportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    # The bucket policy only denies: plain-http requests, whoever makes them. It grants nothing.
+    statements = resources["ImportsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [(s["Effect"], s["Principal"], s["Action"], s["Condition"]) for s in statements] == [
+        ("Deny", "*", "s3:*", {"Bool": {"aws:SecureTransport": "false"}})
+    ]
+    # The bucket notifies the import queue of uploads only, and only S3 on behalf of this bucket may send there.
+    (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert readable(notification["Queue"]) == "ImportQueue"
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert bucket["BucketName"]["Fn::Sub"][1] == {"Id": STACK_ID_PART}
+    assert resources["ImportsBucket"]["DependsOn"] == "ImportQueuePolicy"

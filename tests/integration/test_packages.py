@@ -31,7 +31,7 @@ FUNCTIONS = {
 # template.yaml: python3.11 on arm64 Linux.
 LAMBDA_MARKERS = {"python_version": "3.11", "python_full_version": "3.11.0", "platform_machine": "aarch64"}
 # The api and the fetcher never call X (DESIGN.md), so they neither ship nor load its client.
-NEVER_SHIPPED = {"ApiFunction": {"tweepy"}, "FetcherFunction": {"tweepy"}}
+NEVER_SHIPPED = {"ApiFunction": {"tweepy"}, "FetcherFunction": {"tweepy"}, "ImportFunction": {"tweepy"}}
 
 # Run in the package's own directory with -S (no site-packages): what the handler loads, by top-level name.
 PROBE = """

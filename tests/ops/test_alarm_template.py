@@ -57,6 +57,8 @@ def test_the_stack_alarms_on_each_failure_the_issue_names(resources: dict[str, A
         ("AWS/Lambda", "Errors", ("WorkerFunction",)),
         ("AWS/Lambda", "Throttles", ("WorkerFunction",)),
         ("AWS/ApiGateway", "5xx", ("HttpApi", "StageName")),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("ImportDeadLetterQueue",)),
+        ("AWS/Lambda", "Errors", ("ImportFunction",)),
     }
     rejected = alarms(resources)["SyncsRejectedAlarm"]
     # The worker's metric, as Powertools emits it: namespace RandomLikes, dimension service=worker.

@@ -44,6 +44,8 @@ SESSION_PREFIX = "SESSION#"
 SESSION_SK = "SESSION"
 LOGIN_PREFIX = "LOGIN#"
 LOGIN_SK = "LOGIN"
+IMPORT_PREFIX = "IMPORT#"  # an archive import, in its subscription's partition: IMPORT#<id>
+CURRENT_IMPORT_SK = "IMPORT"  # the subscription's latest import (one at a time runs): its id
 
 
 def subscriber_pk(key: str) -> str:
@@ -175,6 +177,36 @@ class LoginItem(Model):
     expires_at = NumberAttribute()  # TTL, and checked on read
 
 
+class ImportItem(Model):
+    """An archive import (`IMPORT#<id>` in its subscription's partition): status, counts and checkpoint."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    origin = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    upload_deadline = UTCDateTimeAttribute()
+    object_key = UnicodeAttribute()
+    likes_found = NumberAttribute(default=0)
+    likes_stored = NumberAttribute(default=0)
+    likes_already_stored = NumberAttribute(default=0)
+    position = NumberAttribute(default=0)
+    validated = BooleanAttribute(default=False)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL: an import's record outlives it by IMPORT_RECORD_DAYS
+
+
+class CurrentImportItem(Model):
+    """`IMPORT` in a subscription's partition: the id of its latest import. Replacing it is conditional on the
+    id read, so two starts never both win; whether that import still runs is its own item's business."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=CURRENT_IMPORT_SK)
+    import_id = UnicodeAttribute()
+
+
 @dataclass(frozen=True)
 class Table:
     """The item types bound to one table, and a connection to it for transactions."""
@@ -188,6 +220,8 @@ class Table:
     names: type[NameItem]
     sessions: type[SessionItem]
     logins: type[LoginItem]
+    imports: type[ImportItem]
+    current_imports: type[CurrentImportItem]
 
 
 _M = TypeVar("_M", bound=Model)
@@ -224,6 +258,8 @@ def bind(table_name: str, region: str, host: str | None = None) -> Table:
         names=bound_model(NameItem, table_name, region, host),
         sessions=bound_model(SessionItem, table_name, region, host),
         logins=bound_model(LoginItem, table_name, region, host),
+        imports=bound_model(ImportItem, table_name, region, host),
+        current_imports=bound_model(CurrentImportItem, table_name, region, host),
     )
 
 
