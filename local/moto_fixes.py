@@ -81,7 +81,7 @@ def _all_items(table: Any) -> list[Any]:
     return items
 
 
-def _global_index_type() -> type:
+def _global_index_type() -> Any:
     from moto.dynamodb.models.table import GlobalSecondaryIndex  # noqa: PLC0415
 
     return GlobalSecondaryIndex
