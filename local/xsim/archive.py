@@ -68,6 +68,7 @@ class ZipWriter:
         self._out = out
         self._offset = 0
         self._central: list[bytes] = []
+        self.sizes: dict[str, int] = {}
 
     def add(
         self, name: str, data: bytes | Iterable[bytes], *, compress: bool = True, declared: int | None = None
@@ -85,6 +86,7 @@ class ZipWriter:
         if deflate is not None:
             body.write(deflate.flush())
         payload = body.getvalue()
+        self.sizes[name] = size
         encoded = name.encode("utf-8")
         method = 8 if compress else 0
         claimed = size if declared is None else declared
@@ -134,8 +136,9 @@ def write_archive(
     media_bytes: int = 0,
     seed: int = 0,
     faults: Faults | None = None,
-) -> None:
-    """Write the archive of `account` with `likes` (newest first) and about `media_bytes` of media."""
+) -> dict[str, int]:
+    """Write the archive of `account` with `likes` (newest first) and about `media_bytes` of media; returns
+    each entry's uncompressed size by name (as written: a bomb's real size, not its declared one)."""
     faults = faults or Faults()
     zip_file = ZipWriter(out)
     parts = [likes[i : i + part_size] for i in range(0, len(likes), part_size)] or [likes[:0]]
@@ -171,6 +174,7 @@ def write_archive(
     for name, body in media:
         zip_file.add(name, body, compress=False)
     zip_file.close()
+    return zip_file.sizes
 
 
 def export_archive(world: World, username: str, *, part_size: int = 2000, media_bytes: int = 0, seed: int = 0) -> bytes:
