@@ -36,14 +36,16 @@ _query_scope = threading.local()
 SPARSE_KEYS = "_random_likes_sparse_keys"  # on a moto Table: hash attribute names -> keys of items with them
 
 
-def apply() -> None:
-    """Idempotent; call before moto serves its first request."""
+def apply(*, query_candidates: bool = True) -> None:
+    """Idempotent; call before moto serves its first request. `query_candidates=False` leaves moto's Query as it
+    comes (bench/due_index.py compares the two)."""
     global _applied  # noqa: PLW0603 - a process-wide, once-only patch
     with _lock:
         if _applied:
             return
         _memoise_transaction_snapshots()
-        _query_only_candidates()
+        if query_candidates:
+            _query_only_candidates()
         _register_cloudformation_alarms()
         _applied = True
 
