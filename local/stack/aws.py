@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one start-up 
     if path.exists() and not args.clean:
         try:
             restored = f"restored {restore(path, resources, objects)} from {path}"
-        except (ValueError, KeyError, TypeError, OSError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             kept = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
             path.rename(kept)
             restored = f"could not read the saved state ({exc}); kept it as {kept.name} and started clean"

@@ -289,7 +289,10 @@ def restore(path: Path, resources: Resources, objects: Path | None = None) -> Co
                 keys += 1
             elif "bucket" in record and record["bucket"] in resources.buckets and objects is not None:
                 saved_object = record["object"]
-                body = (objects / saved_object["sha256"]).read_bytes()
+                stored = objects / saved_object["sha256"]
+                if not stored.exists():  # removed by hand: that upload is gone, the rest of the state is not
+                    continue
+                body = stored.read_bytes()
                 key = _s3().put_object(
                     resources.buckets[record["bucket"]], saved_object["key"], body, disable_notification=True
                 )

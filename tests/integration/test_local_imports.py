@@ -171,3 +171,25 @@ def test_an_upload_waiting_in_the_bucket_survives_a_snapshot_without_a_second_no
     created = [m for m in messages if "Records" in m]
     assert len(created) == 1
     assert unquote_plus(created[0]["Records"][0]["s3"]["object"]["key"]) == KEY
+
+
+def test_an_upload_whose_file_is_gone_is_skipped_and_the_rest_restored(aws_endpoint: str, tmp_path: Path) -> None:
+    # Given a snapshot with an upload whose body file was removed by hand
+    source_name = unique("imports-gone")
+    provision(aws_endpoint, source_name)
+    _, source = describe_resources(aws_endpoint, source_name)
+    client("s3", aws_endpoint).put_object(Bucket=source.buckets["ImportsBucket"], Key=KEY, Body=b"bundle")
+    objects, path = tmp_path / "s3-objects", tmp_path / "state.jsonl"
+    save(path, snapshot_lines(source, Gate(), objects=objects))
+    for stored in objects.iterdir():
+        stored.unlink()
+    # When it is loaded
+    target_name = unique("imports-gone-load")
+    provision(aws_endpoint, target_name)
+    _, target = describe_resources(aws_endpoint, target_name)
+    counts = restore(path, target, objects)
+    # Then the upload is missing, and the queued messages are back all the same
+    assert counts.objects == 0
+    assert counts.messages >= 2  # the source's s3:TestEvent and the upload's ObjectCreated
+    listed = client("s3", aws_endpoint).list_objects_v2(Bucket=target.buckets["ImportsBucket"])
+    assert listed["KeyCount"] == 0
