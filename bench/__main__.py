@@ -15,6 +15,8 @@ BENCHMARKS = {
     "fault_storm": "bench.fault_storm",
     "stop": "bench.stop",
     "xsim_latency": "bench.xsim_latency",
+    "due_index": "bench.due_index",
+    "import": "bench.import_archive",
 }
 
 

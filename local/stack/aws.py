@@ -15,6 +15,7 @@ itself, instead of sharing them with the gateway.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -22,16 +23,25 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from local import moto_fixes
-from local.provision import REGION, provision, stack_refs
-from local.stack.persistence import Gate, Resources, restore, save, snapshot_lines
+from local.provision import REGION, client, provision, stack_refs
+from local.stack.persistence import (
+    Gate,
+    Resources,
+    forget_unlisted_objects,
+    restore,
+    save,
+    saved_stack_id,
+    snapshot_lines,
+)
 
 SNAPSHOT_FILE = "aws-state.jsonl"
+OBJECTS_DIR = "s3-objects"  # the buckets' objects, one file per body (persistence.py)
 # DynamoDB operations that change nothing: they skip the "something changed" mark (and still pass the gate).
 _DYNAMODB_READS = {
     "GetItem",
@@ -73,8 +83,8 @@ class ChangeTracker:
                 self.dirty.set()
             with self._gate.shared():
                 return list(self._app(environ, start_response))  # moto's work happens inside the gate
-        if environ.get("REQUEST_METHOD") == "POST":
-            self.dirty.set()  # SQS (receives change receive counts too), SSM, CloudFormation: all cheap to save
+        if environ.get("REQUEST_METHOD") not in {"GET", "HEAD", "OPTIONS"}:
+            self.dirty.set()  # SQS (receives change receive counts too), S3 uploads and deletes, SSM ...
         return self._app(environ, start_response)
 
 
@@ -115,6 +125,7 @@ def describe_resources(endpoint: str, stack_name: str) -> tuple[dict[str, str], 
     tables: dict[str, str] = {}
     queues: dict[str, str] = {}
     keys: dict[str, str] = {}
+    buckets: dict[str, str] = {}
     for logical_id, (kind, ref) in stack_refs(endpoint, stack_name).items():
         refs[logical_id] = ref
         if kind == "AWS::DynamoDB::Table":
@@ -123,7 +134,35 @@ def describe_resources(endpoint: str, stack_name: str) -> tuple[dict[str, str], 
             queues[logical_id] = ref.rsplit("/", 1)[-1]
         elif kind == "AWS::KMS::Key":
             keys[logical_id] = ref
-    return refs, Resources(tables=tables, queues=queues, keys=keys)
+        elif kind == "AWS::S3::Bucket":
+            buckets[logical_id] = ref
+    return refs, Resources(tables=tables, queues=queues, keys=keys, buckets=buckets)
+
+
+@contextlib.contextmanager
+def stack_id_from(saved: str | None, stack_name: str) -> Iterator[None]:
+    """While it lasts, moto's CloudFormation creates the stack `stack_name` under the id `saved` (the one the
+    snapshot was taken under) instead of a new random one: names made from the id then stay the same."""
+    from moto.cloudformation import models  # noqa: PLC0415
+
+    if not saved or saved.split(":stack/", 1)[-1].split("/", 1)[0] != stack_name:
+        yield
+        return
+    original = getattr(models, "generate_stack_id")  # noqa: B009 - moto's module global, not exported
+
+    def generate_stack_id(name: str, region: str, account: str) -> str:
+        return saved if name == stack_name else str(original(name, region, account))
+
+    setattr(models, "generate_stack_id", generate_stack_id)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(models, "generate_stack_id", original)  # noqa: B010
+
+
+def stack_id(endpoint: str, stack_name: str) -> str:
+    stacks = client("cloudformation", endpoint).describe_stacks(StackName=stack_name)["Stacks"]
+    return str(stacks[0]["StackId"])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -173,19 +212,23 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one start-up 
         return 0  # the parent went away before it got this far
     started = time.monotonic()
     holding_state.set()
-    provision(endpoint, request["stack_name"], REGION, request["template"])
-    refs, resources = describe_resources(endpoint, request["stack_name"])
     path = args.data_dir / SNAPSHOT_FILE
+    objects = args.data_dir / OBJECTS_DIR
+    stack_name = request["stack_name"]
+    with stack_id_from(None if args.clean else saved_stack_id(path), stack_name):
+        provision(endpoint, stack_name, REGION, request["template"])
+    refs, resources = describe_resources(endpoint, stack_name)
+    the_stack_id = stack_id(endpoint, stack_name)
     restored = "clean start"
     if path.exists() and not args.clean:
         try:
-            restored = f"restored {restore(path, resources)} from {path}"
+            restored = f"restored {restore(path, resources, objects)} from {path}"
         except (ValueError, KeyError, TypeError) as exc:
             kept = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
             path.rename(kept)
             restored = f"could not read the saved state ({exc}); kept it as {kept.name} and started clean"
     trackers[0].dirty.set()  # the first snapshot records the (possibly clean) start
-    say("ready", refs=refs, restored=restored, seconds=round(time.monotonic() - started, 2))
+    say("ready", refs=refs, stack_id=the_stack_id, restored=restored, seconds=round(time.monotonic() - started, 2))
 
     def parent_gone() -> None:
         sys.stdin.read()  # returns at EOF: the parent closed our stdin or died
@@ -197,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one start-up 
         stopping = stop.wait(args.snapshot_every)
         if trackers[0].dirty.is_set() or stopping:
             trackers[0].dirty.clear()
-            lines = snapshot_lines(resources, gate)
+            lines = snapshot_lines(resources, gate, stack_id=the_stack_id, objects=objects)
             if lines != last:
                 save(path, lines)
+                forget_unlisted_objects(lines, objects)
                 last = lines
         if stopping:
             break

@@ -53,6 +53,9 @@ class Resolver:
     physical: Mapping[str, str] = field(default_factory=dict)
     region: str = REGION
     account_id: str = ACCOUNT_ID
+    # The id of the stack moto's CloudFormation created (`Ref AWS::StackId`): names made from it, such as the
+    # imports bucket's, must match what moto made. Without one (no moto), a fixed stand-in.
+    stack_id: str = ""
 
     def __post_init__(self) -> None:
         declared = self.template.get("Parameters", {})
@@ -111,7 +114,8 @@ class Resolver:
             "AWS::StackName": self.stack_name,
             "AWS::Partition": PARTITION,
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
+            "AWS::StackId": self.stack_id
+            or f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
             "AWS::NotificationARNs": [],
         }
         if name == "AWS::NoValue":

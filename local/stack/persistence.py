@@ -11,6 +11,14 @@ moto keeps everything in memory and has no persistence of its own. This runs ins
   of a request (a TransactWriteItems is all in or all out).
 - restored messages are visible at once: one that was in flight when the stack stopped is delivered again
   (its receive count kept), as SQS would after its visibility timeout.
+- the CloudFormation stack's id is in the header: the next start creates the stack under the same id, so
+  what is named after it (the imports bucket: `random-likes-imports-<the id's uuid>`) keeps its name, and
+  a presigned POST or a queued upload notification made before the restart still names the right bucket.
+  The bucket itself, its CORS rule and its queue notification are made again at each start, from the template.
+- the objects of the stack's buckets (uploads waiting for, or being read by, the import function) are kept
+  as files named by their SHA-256 in `s3-objects/` beside the snapshot, each written once, and listed in
+  the snapshot with their key and metadata (content type ...); restored without sending a notification again (the queued
+  message that names them is restored too).
 - a KMS key (the tokens' key) keeps its key material, and the ids it had: moto's ciphertext names the key id
   it was made with, and each start creates the key anew under a new id. The new key takes the saved material
   and answers to its old ids as well, so tokens encrypted before a restart still decrypt after it (one more id
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import threading
@@ -82,6 +91,7 @@ class Resources:
     tables: Mapping[str, str]  # logical id -> table name
     queues: Mapping[str, str]  # logical id -> queue name
     keys: Mapping[str, str] = field(default_factory=dict)  # logical id -> KMS key id
+    buckets: Mapping[str, str] = field(default_factory=dict)  # logical id -> bucket name
 
 
 @dataclass(frozen=True)
@@ -89,10 +99,12 @@ class Counts:
     items: int
     messages: int
     keys: int = 0
+    objects: int = 0
 
     def __str__(self) -> str:
         keys = f", {self.keys} KMS key(s)" if self.keys else ""
-        return f"{self.items} item(s), {self.messages} message(s){keys}"
+        objects = f", {self.objects} S3 object(s)" if self.objects else ""
+        return f"{self.items} item(s), {self.messages} message(s){keys}{objects}"
 
 
 def _dynamodb() -> Any:
@@ -105,6 +117,12 @@ def _sqs() -> Any:
     from moto.sqs.models import sqs_backends  # noqa: PLC0415
 
     return sqs_backends[ACCOUNT_ID][REGION]
+
+
+def _s3() -> Any:
+    from moto.s3.models import s3_backends  # noqa: PLC0415
+
+    return s3_backends[ACCOUNT_ID]["aws"]
 
 
 def _kms() -> Any:
@@ -152,9 +170,10 @@ def from_wire(attribute: Mapping[str, Any]) -> dict[str, Any]:
     return {kind: value}
 
 
-def snapshot_lines(resources: Resources, gate: Gate) -> list[str]:
-    """The current tables and queues as JSON lines (the caller writes them)."""
-    lines = [json.dumps({"format": FORMAT})]
+def snapshot_lines(resources: Resources, gate: Gate, *, stack_id: str = "", objects: Path | None = None) -> list[str]:
+    """The current tables, queues, keys and objects as JSON lines (the caller writes them); the objects' bodies
+    go to `objects` (a directory), once each, if it is given."""
+    lines = [json.dumps({"format": FORMAT, **({"stack_id": stack_id} if stack_id else {})})]
     with gate.exclusive():
         for logical_id, name in sorted(resources.tables.items()):
             table = _dynamodb().get_table(name)
@@ -173,7 +192,52 @@ def snapshot_lines(resources: Resources, gate: Gate) -> list[str]:
         ids = sorted(other for other, value in keys.items() if value is key)
         material = base64.b64encode(key.key_material).decode()
         lines.append(json.dumps({"kms_key": logical_id, "ids": ids, "material": material}, separators=(",", ":")))
+    if objects is not None:
+        lines.extend(_object_lines(resources, objects))
     return lines
+
+
+def _object_lines(resources: Resources, objects: Path) -> list[str]:
+    lines = []
+    for logical_id, name in sorted(resources.buckets.items()):
+        bucket = _s3().get_bucket(name)
+        for key in list(bucket.keys.values()):  # the latest version of each key
+            body: bytes = key.value
+            digest = hashlib.sha256(body).hexdigest()
+            stored = objects / digest
+            if not stored.exists():
+                objects.mkdir(parents=True, exist_ok=True)
+                save_bytes(stored, body)
+            record = {"key": key.name, "sha256": digest, "metadata": dict(key.metadata)}
+            lines.append(json.dumps({"bucket": logical_id, "object": record}, separators=(",", ":")))
+    return lines
+
+
+def save_bytes(path: Path, body: bytes) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(body)
+    os.replace(temporary, path)
+
+
+def forget_unlisted_objects(lines: list[str], objects: Path) -> None:
+    """Delete the object files no line of the snapshot just saved lists (imported uploads are deleted)."""
+    if not objects.is_dir():
+        return
+    listed = {json.loads(line)["object"]["sha256"] for line in lines if line.startswith('{"bucket"')}
+    for stored in objects.iterdir():
+        if stored.name not in listed:
+            stored.unlink(missing_ok=True)
+
+
+def saved_stack_id(path: Path) -> str | None:
+    """The CloudFormation stack id the snapshot at `path` was taken under, if any."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            header = json.loads(next(lines, "{}"))
+    except (OSError, ValueError):
+        return None
+    stack_id = header.get("stack_id") if isinstance(header, dict) else None
+    return stack_id if isinstance(stack_id, str) and stack_id else None
 
 
 def save(path: Path, lines: list[str]) -> None:
@@ -186,11 +250,12 @@ def save(path: Path, lines: list[str]) -> None:
     os.replace(temporary, path)
 
 
-def restore(path: Path, resources: Resources) -> Counts:
-    """Load a snapshot into the freshly created tables and queues; raises ValueError if it is unreadable."""
+def restore(path: Path, resources: Resources, objects: Path | None = None) -> Counts:
+    """Load a snapshot into the freshly created tables, queues, keys and buckets (bodies from `objects`);
+    raises ValueError if it is unreadable."""
     from moto.sqs.models import Message  # noqa: PLC0415
 
-    items = messages = keys = 0
+    items = messages = keys = restored_objects = 0
     with path.open(encoding="utf-8") as lines:
         header = json.loads(next(lines, "{}"))
         if header.get("format") != FORMAT:
@@ -222,4 +287,15 @@ def restore(path: Path, resources: Resources) -> Counts:
                 for old_id in record["ids"]:
                     backend.setdefault(old_id, key)
                 keys += 1
-    return Counts(items, messages, keys)
+            elif "bucket" in record and record["bucket"] in resources.buckets and objects is not None:
+                saved_object = record["object"]
+                stored = objects / saved_object["sha256"]
+                if not stored.exists():  # removed by hand: that upload is gone, the rest of the state is not
+                    continue
+                body = stored.read_bytes()
+                key = _s3().put_object(
+                    resources.buckets[record["bucket"]], saved_object["key"], body, disable_notification=True
+                )
+                key.set_metadata(dict(saved_object.get("metadata") or {}))
+                restored_objects += 1
+    return Counts(items, messages, keys, restored_objects)

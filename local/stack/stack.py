@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from local.provision import client, data_template
-from local.stack import data_dir, x
+from local.stack import buckets, data_dir, x
 from local.stack.accelerate import Acceleration
 from local.stack.aws_process import AwsProcess, AwsStartError
 from local.stack.cfn import Resolver, TemplateError
@@ -120,7 +120,7 @@ class Stack:
         refs: dict[str, str] = dict(ready["refs"])
         self.log.event("aws", f"moto on {endpoint}: stack {o.stack_name} created, {ready['restored']}")
         try:
-            resolver = Resolver(translated, o.stack_name, parameters, refs)
+            resolver = Resolver(translated, o.stack_name, parameters, refs, stack_id=str(ready["stack_id"]))
             spec = read_stack(translated, source, resolver, o.template_path.parent)
             scheduler = Scheduler(
                 spec.schedules,
@@ -134,6 +134,8 @@ class Stack:
             raise StackError(f"template.yaml cannot run offline: {exc}") from None
 
         self._store_x_credentials(endpoint, resolver, service)
+        for line in buckets.allow_origins(client("s3", endpoint), translated, resolver, _origins(o.host, gateway.port)):
+            self.log.event("aws", line)
         notes.extend(self._accelerate_queues(endpoint, translated, spec, refs, service))
         self._start_functions(endpoint, spec)
         for mapping in spec.queue_mappings:
@@ -341,6 +343,15 @@ def start_aws(options: Options, log: LogStream) -> AwsProcess:
         snapshot_every=options.snapshot_every,
         log=log,
     )
+
+
+def _origins(host: str, port: int) -> tuple[str, ...]:
+    """The page's origins: its own, and localhost's for a browser opened on http://localhost:PORT when the
+    stack listens on loopback."""
+    hosts = [host]
+    if host == "127.0.0.1":
+        hosts.append("localhost")
+    return tuple(f"http://{name}:{port}" for name in hosts)
 
 
 def _callback_urls(host: str, port: int) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from local.xsim import ScaledClock, XSim, XSimConfig
+from local.xsim.config import DEV_ARCHIVE_MEDIA_BYTES
 
 STATE_FILE = "xsim.json"
 DEMO_LIKE_EVERY_MINUTES = 30.0
@@ -100,6 +101,7 @@ def simulated(
         arrivals_since=since,
         media_base_url=media_base_url,
         redirect_uris=callback_urls,
+        archive_media_bytes=DEV_ARCHIVE_MEDIA_BYTES,
     )
     try:
         simulator = XSim(config, clock=ScaledClock(1.0), host=host, port=port).start()

@@ -15,7 +15,7 @@ from types import FrameType
 
 from local.xsim.app import XSimApp
 from local.xsim.clock import DEFAULT_START, ManualClock, ScaledClock, SimClock
-from local.xsim.config import XSimConfig
+from local.xsim.config import DEV_ARCHIVE_MEDIA_BYTES, XSimConfig
 from local.xsim.server import XSimServer
 
 
@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--arrivals-since", type=_when, default=None, help="count arrivals from this ISO time (default: start)"
+    )
+    p.add_argument(
+        "--archive-media-mb",
+        type=float,
+        default=DEV_ARCHIVE_MEDIA_BYTES / 2**20,
+        help=f"MB of media in an archive export ({DEV_ARCHIVE_MEDIA_BYTES // 2**20})",
     )
     p.add_argument("--media-base-url", default=None, help="base URL of avatars and media (default: this server)")
     p.add_argument("--clock", choices=("real", "manual"), default="real", help="real (optionally --speed) or manual")
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         like_every_minutes={"demo": args.like_every},
         arrivals_since=args.arrivals_since,
         media_base_url=args.media_base_url,
+        archive_media_bytes=round(args.archive_media_mb * 2**20),
     )
     manual = args.clock == "manual"
     clock: SimClock = ManualClock(args.start or DEFAULT_START) if manual else ScaledClock(args.speed, args.start)

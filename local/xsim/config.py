@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+DEV_ARCHIVE_MEDIA_BYTES = 48 * 1024 * 1024  # make dev's archives: tens of MB, as a modest real one
+
 
 @dataclass(frozen=True)
 class XSimConfig:
@@ -39,6 +41,9 @@ class XSimConfig:
     # Redirect URIs the demo OAuth 2.0 app accepts; empty: any http(s) URI on a loopback host.
     redirect_uris: tuple[str, ...] = ()
     archive_part_size: int = 2000  # likes per data/like*.js file in an archive export
+    # Media (photos on own posts, in DMs) in an archive export, in bytes: what makes a real archive large and
+    # what the page must not upload. Small here, for tests; `make dev` asks for DEV_ARCHIVE_MEDIA_BYTES.
+    archive_media_bytes: int = 256 * 1024
     # Fault presets: what "storm" switches on.
     storm_error_rate: float = 0.3
     storm_drop_rate: float = 0.1
@@ -61,6 +66,8 @@ class XSimConfig:
             raise ValueError("like_every_minutes must be >= 0 (0 = no arrivals)")
         if self.archive_part_size < 1:
             raise ValueError("archive_part_size must be at least 1")
+        if self.archive_media_bytes < 0:
+            raise ValueError("archive_media_bytes must be >= 0")
 
     @property
     def bigfan_like_count(self) -> int:

@@ -170,7 +170,13 @@ def _archive(app: Simulator, request: Request, args: tuple[str, ...]) -> Respons
     with app.lock:
         account = _account(app, args[0])
         app.catch_up()
-        data = export_archive(app.world, account.username, part_size=app.config.archive_part_size)
+        data = export_archive(
+            app.world,
+            account.username,
+            part_size=app.config.archive_part_size,
+            media_bytes=app.config.archive_media_bytes,
+            seed=app.config.seed,
+        )
     disposition = f'attachment; filename="twitter-archive-{account.username}.zip"'
     return Response(200, data, "application/zip", {"content-disposition": disposition})
 

@@ -135,7 +135,13 @@ class XSim:
     def archive(self, username: str) -> bytes:
         with self.app.lock:
             self.app.catch_up()
-            return export_archive(self.app.world, username, part_size=self.config.archive_part_size)
+            return export_archive(
+                self.app.world,
+                username,
+                part_size=self.config.archive_part_size,
+                media_bytes=self.config.archive_media_bytes,
+                seed=self.config.seed,
+            )
 
     def reset(self) -> None:
         self.app.reset()

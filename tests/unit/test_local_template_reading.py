@@ -126,7 +126,7 @@ def test_the_schedule_and_the_queue_mapping_come_from_the_template() -> None:
     (schedule,) = spec.schedules
     assert (schedule.expression, schedule.function, schedule.kind) == ("rate(5 minutes)", "FetcherFunction", "rule")
     assert schedule.arn.startswith("arn:aws:events:us-east-1:123456789012:rule/random-likes-FetcherFunctionSchedule-")
-    (mapping,) = spec.queue_mappings
+    mapping, imports = sorted(spec.queue_mappings, key=lambda m: m.function, reverse=True)
     assert (mapping.function, mapping.queue, mapping.batch_size, mapping.batching_window) == (
         "WorkerFunction",
         "FetchQueue",
@@ -135,6 +135,14 @@ def test_the_schedule_and_the_queue_mapping_come_from_the_template() -> None:
     )
     assert mapping.report_batch_item_failures is True
     assert mapping.maximum_concurrency == 2
+    # The import function pulls one upload (or continuation) at a time, two imports at most at once
+    assert (imports.function, imports.queue, imports.batch_size, imports.maximum_concurrency) == (
+        "ImportFunction",
+        "ImportQueue",
+        1,
+        2,
+    )
+    assert imports.report_batch_item_failures is True
 
 
 def test_the_http_api_has_the_templates_routes_throttle_and_no_cors_by_default() -> None:
@@ -146,6 +154,8 @@ def test_the_http_api_has_the_templates_routes_throttle_and_no_cors_by_default()
         "GET /api/subscriptions/{username}",
         "DELETE /api/subscriptions/{username}",
         "GET /api/subscriptions/{username}/likes/random",
+        "POST /api/subscriptions/{username}/imports",
+        "GET /api/subscriptions/{username}/imports/{id}",
         "GET /api/openapi.json",
         "PATCH /api/subscriptions/{username}",
         "GET /api/me",

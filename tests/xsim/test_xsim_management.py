@@ -111,8 +111,9 @@ def test_unknown_management_routes_are_404_with_the_error_shape(xsim: XSim) -> N
 
 
 def read_archive(data: bytes) -> dict[str, str]:
+    """The archive's text files (its data/*.js), by name."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+        return {name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith(".js")}
 
 
 def parse_part(text: str, part: int) -> list[dict[str, Any]]:
