@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ops import commands, errors
 from ops.connect import Target, aws_environment
@@ -19,12 +20,14 @@ from ops.status import AGE_SOURCES
 EPILOG = """\
 exit codes: 0 ok · 1 failed (AWS refused for another reason) · 2 bad command line · 3 stack not found ·
 4 no credentials, region or access · 5 endpoint unreachable · 6 unknown subscriber ·
-7 redrive incomplete (see its report) · 130 interrupted (Ctrl-C; cleaned up)
+7 redrive incomplete (see its report) · 8 archive refused (nothing uploaded) · 9 import failed or not started ·
+130 interrupted (Ctrl-C; cleaned up)
 
 examples:
   random-likes --endpoint-url http://127.0.0.1:4566 status      # make dev's stack
   random-likes --profile ops --region eu-west-1 dlq peek          # a deployed stack named random-likes
   random-likes dlq redrive --dry-run
+  random-likes import twitter-archive.zip --username demo
   random-likes --json subscribers list | jq '.subscribers[].status'
 """
 
@@ -104,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands_.add_parser("sync", parents=[common], help="enqueue a sync of one subscriber now")
     sync.add_argument("username", type=commands.name_or_key, metavar="NAME")
     sync.set_defaults(handler=commands.cmd_sync)
+
+    archive = commands_.add_parser(
+        "import",
+        parents=[common],
+        help="import an X archive (its zip, or a bare like.js) into a subscription, as the page does",
+    )
+    archive.add_argument("archive", type=Path, metavar="ARCHIVE", help="X's archive zip, or its data/like.js")
+    archive.add_argument(
+        "--username", required=True, type=commands.name_or_key, metavar="NAME", help="the subscription to import into"
+    )
+    archive.add_argument("--no-wait", action="store_true", help="return once the upload is in S3")
+    archive.set_defaults(handler=commands.cmd_import)
     return parser
 
 

@@ -9,18 +9,22 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from ops import accounts, dlq, errors, redrive, status, subscribers
+from ops import accounts, archive, dlq, errors, imports, redrive, status, subscribers
 from ops.connect import Aws, Target, connect
 from ops.discover import Stack, discover
 from ops.interrupt import StopSignal
 from ops.queues import depth
 from ops.render import Progress, Style, print_json
+from shared.clock import SystemClock
 from shared.errors import InvalidUsername
-from shared.models import AuthKind, normalize_username, valid_key
+from shared.models import AuthKind, ImportStatus, normalize_username, valid_key
 from shared.store import Stores
+from shared.store.imports import ImportStore
 from shared.store.items import bind
+from shared.store.presign import S3Presigner
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,49 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
         until = f"{done.leased_until:%H:%M}Z"
         text = f"Enqueued a sync of {done.username} (leased until {until}; the worker picks it up next)."
     ctx.emit(done.to_json(), text)
+    return errors.OK
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    sub = subscribers.find(ctx.stores.subscribers, args.username)
+    if not ctx.stack.imports_bucket:
+        raise errors.OpsError(
+            f"stack {ctx.stack.name!r} has no ImportsBucket: it was deployed before archive imports",
+            hint="deploy the current template (sam deploy)",
+        )
+    say = imports.StatusLine(sys.stderr, enabled=not ctx.json or sys.stderr.isatty())
+    source: Path = args.archive
+    bundle = archive.build_bundle(source, progress=lambda n: say(f"reading {source.name}: {n:,} bytes of likes"))
+    store = ImportStore(bind(ctx.stack.table_name, ctx.aws.region, ctx.aws.endpoint_url))
+    clock = SystemClock()
+    try:
+        parts = ", ".join(m.name for m in bundle.members)
+        say(f"read {parts} ({bundle.size:,} bytes to upload of {bundle.source_size:,} on disk)")
+        if not bundle.has_account:
+            say("no account.js: the archive's owner cannot be checked; you vouch that it is @" + sub.display_username)
+        started, post = imports.start(
+            sub,
+            store=store,
+            presigner=S3Presigner(ctx.stack.imports_bucket, ctx.aws.region, ctx.aws.endpoint_url),
+            clock=clock,
+        )
+        imports.upload(post, bundle, say=say)
+    finally:
+        bundle.discard()
+    imp = store.get(sub.key, started.id) or started
+    if not args.no_wait:
+        try:
+            imp = imports.wait(sub, imp, store=store, clock=clock, say=say)
+        except KeyboardInterrupt:
+            say.done()
+            print(f"stopped waiting; import {imp.id} of @{sub.display_username} goes on", file=sys.stderr)
+            return errors.INTERRUPTED
+    say.done()
+    run = imports.ImportRun(sub, imp, bundle.size)
+    ctx.emit(run.to_json(), imports.summary(run))
+    if imp.status is ImportStatus.FAILED:
+        print(f"random-likes: {imports.failure(imp)}", file=sys.stderr)
+        return imports.IMPORT_FAILED
     return errors.OK
 
 
