@@ -182,7 +182,11 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         parts = ", ".join(m.name for m in bundle.members)
         say(f"read {parts} ({bundle.size:,} bytes to upload of {bundle.source_size:,} on disk)")
         if not bundle.has_account:
-            say("no account.js: the archive's owner cannot be checked; you vouch that it is @" + sub.display_username)
+            print(
+                f"note: no account.js, so the archive's owner cannot be checked: you vouch that it is "
+                f"@{sub.display_username}'s",
+                file=sys.stderr,
+            )
         started, post = imports.start(
             sub,
             store=store,
