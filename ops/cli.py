@@ -32,6 +32,7 @@ examples:
 """
 
 Handler = Callable[[commands.Context, argparse.Namespace], int]
+QUEUES = ("fetch", "import", "all")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,13 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.set_defaults(handler=commands.cmd_status)
 
-    dlq = commands_.add_parser("dlq", help="the dead-letter queue: peek, redrive")
+    dlq = commands_.add_parser("dlq", help="the dead-letter queues (fetch, import): peek, redrive")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", metavar="SUBCOMMAND", required=True)
     peek = dlq_commands.add_parser("peek", parents=[common], help="show dead letters and why, without consuming them")
-    peek.add_argument("--max", type=_positive, default=10, metavar="N", help="at most N messages (default 10)")
+    peek.add_argument("--max", type=_positive, default=10, metavar="N", help="at most N messages a queue (default 10)")
+    peek.add_argument(
+        "--queue", choices=QUEUES, default="all", help="which dead-letter queue: fetch, import, or all (default)"
+    )
     peek.set_defaults(handler=commands.cmd_dlq_peek)
 
-    redrive = dlq_commands.add_parser("redrive", parents=[common], help="move dead letters back to the fetch queue")
+    redrive = dlq_commands.add_parser("redrive", parents=[common], help="move dead letters back to their queue")
+    redrive.add_argument(
+        "--queue",
+        choices=QUEUES,
+        default="fetch",
+        help="whose dead letters: fetch (default: the syncs), import (archive imports), or all",
+    )
     redrive.add_argument("--dry-run", action="store_true", help="say what would happen; touch no message")
     redrive.add_argument(
         "--rate",
