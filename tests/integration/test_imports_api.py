@@ -4,6 +4,7 @@ that never came; the answers against the served OpenAPI document; the page's CSP
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import tarfile
@@ -17,13 +18,17 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from api.app import handler
+from api.web import csp
+from local.context import LocalLambdaContext
 from local.provision import StackResources, client
 from local.xsim import XSim
 from shared.bundle import CONTENT_TYPE, MAX_UPLOAD_BYTES, UPLOAD_SECONDS, object_key, parse_object_key
 from shared.models import ImportStatus
 from shared.store.imports import UPLOAD_GRACE
 from shared.store.items import IMPORT_PREFIX, ImportItem, Table, subscriber_pk
+from shared.store.presign import S3Presigner, upload_origin
 from tests.support.accounts import AWS, LOCAL, ApiClient, ApiResponse
+from tests.support.events import load_event
 
 IMPORTS = "/api/subscriptions/demo/imports"
 
@@ -105,7 +110,7 @@ def test_the_policy_bounds_the_size_the_type_and_the_key(owner: ApiClient) -> No
     # moto does not enforce a POST's conditions (AWS does): what they say is checked here, the size again by
     # the importer.
     fields = owner.request("POST", IMPORTS).json()["upload"]["fields"]
-    policy = json.loads(__import__("base64").b64decode(fields["policy"]))
+    policy = json.loads(base64.b64decode(fields["policy"]))
     conditions = policy["conditions"]
 
     assert ["content-length-range", 1, MAX_UPLOAD_BYTES] in conditions
@@ -186,8 +191,6 @@ def test_one_import_at_a_time(owner: ApiClient, table: Table, pipeline_x: XSim) 
 def test_an_import_started_on_aws_posts_to_the_buckets_regional_host(stack: StackResources) -> None:
     # On AWS (no endpoint override) the POST goes to the bucket's regional virtual-hosted URL; the presign is
     # local (a signature), so it is checked here without a network.
-    from shared.store.presign import S3Presigner  # noqa: PLC0415
-
     signed = S3Presigner("random-likes-imports-abc", "eu-west-1").presign("uploads/1/x.tar.gz", now=datetime.now(UTC))
 
     assert signed.url == "https://random-likes-imports-abc.s3.eu-west-1.amazonaws.com/"
@@ -341,9 +344,6 @@ def test_the_pages_csp_allows_the_upload_origin_and_nothing_else(owner: ApiClien
 
 
 def test_on_aws_the_csp_names_the_buckets_regional_origin(stack: StackResources) -> None:
-    from api.web import csp  # noqa: PLC0415
-    from shared.store.presign import upload_origin  # noqa: PLC0415
-
     origin = upload_origin("random-likes-imports-abc", "eu-west-1")
 
     assert origin == "https://random-likes-imports-abc.s3.eu-west-1.amazonaws.com"
@@ -358,3 +358,24 @@ def test_the_aws_site_works_the_same(stack: StackResources) -> None:
     answer = browser.request("POST", IMPORTS)
     assert answer.status == 201
     assert answer.headers["location"].startswith("https://localhost/prod/api/subscriptions/demo/imports/")
+
+
+def test_the_sample_events_answer_as_the_contract_says(stack: StackResources) -> None:
+    # Given demo signed in (the samples' site is API Gateway's: https, stage prod)
+    session = ApiClient(handler, AWS).connect("demo")
+
+    def invoke(name: str) -> tuple[int, dict[str, Any]]:
+        event = load_event(name)
+        event["cookies"] = [f"__Host-rl_session={session}"]
+        answer = handler(event, LocalLambdaContext("random-likes-ApiFunction", 10))
+        return answer["statusCode"], json.loads(answer["body"])
+
+    started, body = invoke("api-start-import")
+    again, running = invoke("api-start-import-no-body")
+    unknown, missing = invoke("api-get-import")
+    invalid, refused = invoke("api-get-import-invalid-id")
+
+    assert (started, body["status"]) == (201, "waiting_for_upload")
+    assert (again, running["error"]["import"]["id"]) == (409, body["id"])
+    assert (unknown, missing["error"]["code"]) == (404, "import_not_found")
+    assert (invalid, refused["error"]["code"]) == (404, "import_not_found")
