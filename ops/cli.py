@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ops import commands, errors
 from ops.connect import Target, aws_environment
@@ -19,16 +20,19 @@ from ops.status import AGE_SOURCES
 EPILOG = """\
 exit codes: 0 ok · 1 failed (AWS refused for another reason) · 2 bad command line · 3 stack not found ·
 4 no credentials, region or access · 5 endpoint unreachable · 6 unknown subscriber ·
-7 redrive incomplete (see its report) · 130 interrupted (Ctrl-C; cleaned up)
+7 redrive incomplete (see its report) · 8 archive refused (nothing uploaded) · 9 import failed or not started ·
+130 interrupted (Ctrl-C; cleaned up)
 
 examples:
   random-likes --endpoint-url http://127.0.0.1:4566 status      # make dev's stack
   random-likes --profile ops --region eu-west-1 dlq peek          # a deployed stack named random-likes
   random-likes dlq redrive --dry-run
+  random-likes import twitter-archive.zip --username demo
   random-likes --json subscribers list | jq '.subscribers[].status'
 """
 
 Handler = Callable[[commands.Context, argparse.Namespace], int]
+QUEUES = ("fetch", "import", "all")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,13 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.set_defaults(handler=commands.cmd_status)
 
-    dlq = commands_.add_parser("dlq", help="the dead-letter queue: peek, redrive")
+    dlq = commands_.add_parser("dlq", help="the dead-letter queues (fetch, import): peek, redrive")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", metavar="SUBCOMMAND", required=True)
     peek = dlq_commands.add_parser("peek", parents=[common], help="show dead letters and why, without consuming them")
-    peek.add_argument("--max", type=_positive, default=10, metavar="N", help="at most N messages (default 10)")
+    peek.add_argument("--max", type=_positive, default=10, metavar="N", help="at most N messages a queue (default 10)")
+    peek.add_argument(
+        "--queue", choices=QUEUES, default="all", help="which dead-letter queue: fetch, import, or all (default)"
+    )
     peek.set_defaults(handler=commands.cmd_dlq_peek)
 
-    redrive = dlq_commands.add_parser("redrive", parents=[common], help="move dead letters back to the fetch queue")
+    redrive = dlq_commands.add_parser("redrive", parents=[common], help="move dead letters back to their queue")
+    redrive.add_argument(
+        "--queue",
+        choices=QUEUES,
+        default="fetch",
+        help="whose dead letters: fetch (default: the syncs), import (archive imports), or all",
+    )
     redrive.add_argument("--dry-run", action="store_true", help="say what would happen; touch no message")
     redrive.add_argument(
         "--rate",
@@ -104,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands_.add_parser("sync", parents=[common], help="enqueue a sync of one subscriber now")
     sync.add_argument("username", type=commands.name_or_key, metavar="NAME")
     sync.set_defaults(handler=commands.cmd_sync)
+
+    archive = commands_.add_parser(
+        "import",
+        parents=[common],
+        help="import an X archive (its zip, or a bare like.js) into a subscription, as the page does",
+    )
+    archive.add_argument("archive", type=Path, metavar="ARCHIVE", help="X's archive zip, or its data/like.js")
+    archive.add_argument(
+        "--username", required=True, type=commands.name_or_key, metavar="NAME", help="the subscription to import into"
+    )
+    archive.add_argument("--no-wait", action="store_true", help="return once the upload is in S3")
+    archive.set_defaults(handler=commands.cmd_import)
     return parser
 
 

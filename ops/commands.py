@@ -9,18 +9,22 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from ops import accounts, dlq, errors, redrive, status, subscribers
+from ops import accounts, archive, dlq, errors, imports, redrive, status, subscribers
 from ops.connect import Aws, Target, connect
-from ops.discover import Stack, discover
+from ops.discover import QueuePair, Stack, discover
 from ops.interrupt import StopSignal
 from ops.queues import depth
 from ops.render import Progress, Style, print_json
+from shared.clock import SystemClock
 from shared.errors import InvalidUsername
-from shared.models import AuthKind, normalize_username, valid_key
+from shared.models import AuthKind, ImportStatus, normalize_username, valid_key
 from shared.store import Stores
+from shared.store.imports import ImportStore
 from shared.store.items import bind
+from shared.store.presign import S3Presigner
 
 
 @dataclass(frozen=True)
@@ -59,38 +63,80 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_peek(ctx: Context, args: argparse.Namespace) -> int:
-    visible = depth(ctx.aws.sqs, ctx.stack.dlq_url).visible
-    letters = dlq.peek_dead_letters(ctx.aws.sqs, ctx.stack.dlq_url, ctx.stores.subscribers, max_messages=args.max)
-    ctx.emit(dlq.to_json(ctx.stack.dlq_url, letters, visible), dlq.render(letters, visible, ctx.now, ctx.style))
+    peeks = []
+    for pair in queue_pairs(ctx.stack, args.queue):
+        visible = depth(ctx.aws.sqs, pair.dlq_url).visible
+        if pair.name == "import":
+            imports_store = ImportStore(bind(ctx.stack.table_name, ctx.aws.region, ctx.aws.endpoint_url))
+            letters = dlq.peek_import_dead_letters(
+                ctx.aws.sqs, pair.dlq_url, ctx.stores.subscribers, imports_store, max_messages=args.max
+            )
+        else:
+            letters = dlq.peek_dead_letters(ctx.aws.sqs, pair.dlq_url, ctx.stores.subscribers, max_messages=args.max)
+        peeks.append(dlq.QueuePeek(pair.name, pair.dlq_url, visible, letters))
+    ctx.emit(dlq.to_json_all(peeks), dlq.render_all(peeks, ctx.now, ctx.style))
     return errors.OK
 
 
 def cmd_dlq_redrive(ctx: Context, args: argparse.Namespace) -> int:
-    if args.dry_run:
-        report = redrive.plan(ctx.aws.sqs, ctx.stack, rate=args.rate, manual=args.manual, max_messages=args.max)
+    reports: list[tuple[str, redrive.RedriveReport]] = []
+    for pair in queue_pairs(ctx.stack, args.queue):
+        report = _redrive_one(ctx, args, pair)
+        reports.append((pair.name, report))
+        if report.interrupted:
+            break  # Ctrl-C stops this queue and the ones after it
+    if len(reports) == 1 and args.queue != "all":
+        name, report = reports[0]
+        ctx.emit({**report.to_json(), "queue": name}, redrive.render(report, ctx.style))
     else:
-        progress = Progress(sys.stderr, enabled=not ctx.json)
-
-        def show(moved: int, to_move: int | None) -> None:
-            progress.update(f"moving dead letters back: {moved}" + (f" of ~{to_move}" if to_move else ""))
-
-        try:
-            with StopSignal().on_ctrl_c() as stop:
-                report = redrive.redrive(
-                    ctx.aws.sqs,
-                    ctx.stack,
-                    rate=args.rate,
-                    manual=args.manual,
-                    max_messages=args.max,
-                    progress=show,
-                    stop=stop,
-                )
-        finally:
-            progress.done()
-    ctx.emit(report.to_json(), redrive.render(report, ctx.style))
-    if report.interrupted:
+        ctx.emit(
+            {
+                "queues": [{**report.to_json(), "queue": name} for name, report in reports],
+                "complete": None if args.dry_run else all(r.complete for _, r in reports),
+            },
+            "\n\n".join(ctx.style.bold(f"{name} queue") + "\n" + redrive.render(r, ctx.style) for name, r in reports),
+        )
+    if any(r.interrupted for _, r in reports):
         return errors.INTERRUPTED
-    return errors.OK if report.dry_run or report.complete else errors.INCOMPLETE
+    return errors.OK if args.dry_run or all(r.complete for _, r in reports) else errors.INCOMPLETE
+
+
+def _redrive_one(ctx: Context, args: argparse.Namespace, pair: QueuePair) -> redrive.RedriveReport:
+    if args.dry_run:
+        return redrive.plan(ctx.aws.sqs, pair, rate=args.rate, manual=args.manual, max_messages=args.max)
+    progress = Progress(sys.stderr, enabled=not ctx.json)
+
+    def show(moved: int, to_move: int | None) -> None:
+        progress.update(f"moving {pair.name} dead letters back: {moved}" + (f" of ~{to_move}" if to_move else ""))
+
+    try:
+        with StopSignal().on_ctrl_c() as stop:
+            return redrive.redrive(
+                ctx.aws.sqs,
+                pair,
+                rate=args.rate,
+                manual=args.manual,
+                max_messages=args.max,
+                progress=show,
+                stop=stop,
+            )
+    finally:
+        progress.done()
+
+
+def queue_pairs(stack: Stack, chosen: str) -> list[QueuePair]:
+    """The queues `--queue` names (fetch, import, or all of the stack's); an import queue the stack lacks is an
+    error, not an empty result."""
+    pairs = stack.queue_pairs()
+    if chosen == "all":
+        return pairs
+    found = [pair for pair in pairs if pair.name == chosen]
+    if not found:
+        raise errors.OpsError(
+            f"stack {stack.name!r} has no {chosen} queue: it was deployed before archive imports",
+            hint="deploy the current template, or leave out --queue",
+        )
+    return found
 
 
 def cmd_subscribers_list(ctx: Context, args: argparse.Namespace) -> int:
@@ -159,6 +205,53 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
         until = f"{done.leased_until:%H:%M}Z"
         text = f"Enqueued a sync of {done.username} (leased until {until}; the worker picks it up next)."
     ctx.emit(done.to_json(), text)
+    return errors.OK
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    sub = subscribers.find(ctx.stores.subscribers, args.username)
+    if not ctx.stack.imports_bucket:
+        raise errors.OpsError(
+            f"stack {ctx.stack.name!r} has no ImportsBucket: it was deployed before archive imports",
+            hint="deploy the current template (sam deploy)",
+        )
+    say = imports.StatusLine(sys.stderr, enabled=not ctx.json or sys.stderr.isatty())
+    source: Path = args.archive
+    bundle = archive.build_bundle(source, progress=lambda n: say(f"reading {source.name}: {n:,} bytes of likes"))
+    store = ImportStore(bind(ctx.stack.table_name, ctx.aws.region, ctx.aws.endpoint_url))
+    clock = SystemClock()
+    try:
+        parts = ", ".join(m.name for m in bundle.members)
+        say(f"read {parts} ({bundle.size:,} bytes to upload of {bundle.source_size:,} on disk)")
+        if not bundle.has_account:
+            print(
+                f"note: no account.js, so the archive's owner cannot be checked: you vouch that it is "
+                f"@{sub.display_username}'s",
+                file=sys.stderr,
+            )
+        started, post = imports.start(
+            sub,
+            store=store,
+            presigner=S3Presigner(ctx.stack.imports_bucket, ctx.aws.region, ctx.aws.endpoint_url),
+            clock=clock,
+        )
+        imports.upload(post, bundle, say=say)
+    finally:
+        bundle.discard()
+    imp = store.get(sub.key, started.id) or started
+    if not args.no_wait:
+        try:
+            imp = imports.wait(sub, imp, store=store, clock=clock, say=say)
+        except KeyboardInterrupt:
+            say.done()
+            print(f"stopped waiting; import {imp.id} of @{sub.display_username} goes on", file=sys.stderr)
+            return errors.INTERRUPTED
+    say.done()
+    run = imports.ImportRun(sub, imp, bundle.size)
+    ctx.emit(run.to_json(), imports.summary(run))
+    if imp.status is ImportStatus.FAILED:
+        print(f"random-likes: {imports.failure(imp)}", file=sys.stderr)
+        return imports.IMPORT_FAILED
     return errors.OK
 
 

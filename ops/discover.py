@@ -16,7 +16,21 @@ from ops.errors import StackNotFound, error_code
 TABLE, FETCH_QUEUE, DEAD_LETTER_QUEUE = "LikesTable", "FetchQueue", "FetchDeadLetterQueue"
 # The fetcher's two failure queues; a stack deployed before they existed has neither.
 FAILED_RUNS_QUEUE, UNDELIVERED_QUEUE = "FetcherFailureQueue", "FetcherScheduleDeadLetterQueue"
+# Archive imports: the bucket `random-likes import` uploads to, and the import queue and its DLQ (`dlq`); a stack
+# deployed before imports existed has none of them.
+IMPORTS_BUCKET, IMPORT_QUEUE, IMPORT_DEAD_LETTER_QUEUE = "ImportsBucket", "ImportQueue", "ImportDeadLetterQueue"
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
+
+
+@dataclass(frozen=True)
+class QueuePair:
+    """A work queue and its dead-letter queue: what `dlq peek` reads and `dlq redrive` moves between."""
+
+    name: str  # fetch | import
+    queue_url: str
+    queue_arn: str
+    dlq_url: str
+    dlq_arn: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,16 @@ class Stack:
     failed_runs_url: str | None = None
     undelivered_url: str | None = None
     alarm_names: tuple[str, ...] = ()  # an alarm's physical id is its name
+    imports_bucket: str | None = None
+    imports: QueuePair | None = None  # the import queue and its DLQ
+
+    @property
+    def fetch(self) -> QueuePair:
+        return QueuePair("fetch", self.queue_url, self.queue_arn, self.dlq_url, self.dlq_arn)
+
+    def queue_pairs(self) -> list[QueuePair]:
+        """Every queue with a dead-letter queue, fetch first."""
+        return [self.fetch] + ([self.imports] if self.imports is not None else [])
 
     def to_json(self) -> dict[str, str | None]:
         return {
@@ -67,19 +91,38 @@ def discover(aws: Aws, stack_name: str) -> Stack:
         )
     # A queue's physical id is its URL; its ARN comes from the queue itself (SQS answers with it on both).
     queue_url, dlq_url = physical[FETCH_QUEUE], physical[DEAD_LETTER_QUEUE]
+    queue_arn = _arn(aws, queue_url)
+    imports = None
+    if IMPORT_QUEUE in physical and IMPORT_DEAD_LETTER_QUEUE in physical:
+        # Their ARNs from their names (a queue URL ends in its name): no call for queues a command may not touch.
+        import_url, import_dlq_url = physical[IMPORT_QUEUE], physical[IMPORT_DEAD_LETTER_QUEUE]
+        imports = QueuePair(
+            "import",
+            import_url,
+            _sibling_arn(queue_arn, import_url),
+            import_dlq_url,
+            _sibling_arn(queue_arn, import_dlq_url),
+        )
     return Stack(
         name=stack_name,
         region=aws.region,
         endpoint_url=aws.endpoint_url,
         table_name=physical[TABLE],
         queue_url=queue_url,
-        queue_arn=_arn(aws, queue_url),
+        queue_arn=queue_arn,
         dlq_url=dlq_url,
         dlq_arn=_arn(aws, dlq_url),
         failed_runs_url=physical.get(FAILED_RUNS_QUEUE),
         undelivered_url=physical.get(UNDELIVERED_QUEUE),
         alarm_names=tuple(alarms),
+        imports_bucket=physical.get(IMPORTS_BUCKET),
+        imports=imports,
     )
+
+
+def _sibling_arn(known_arn: str, queue_url: str) -> str:
+    """The ARN of another queue of the same account and region: its name (the URL's last part) in place."""
+    return f"{known_arn.rsplit(':', 1)[0]}:{queue_url.rstrip('/').rsplit('/', 1)[-1]}"
 
 
 def _arn(aws: Aws, queue_url: str) -> str:

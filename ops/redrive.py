@@ -1,4 +1,5 @@
-"""`random-likes dlq redrive`: move dead letters back to the fetch queue, on AWS and where AWS's API is missing.
+"""`random-likes dlq redrive`: move dead letters back to their queue (the fetch queue's, or the import queue's), on
+AWS and where AWS's API is missing.
 
 Two paths, one report:
 
@@ -21,11 +22,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from ops.discover import Stack
 from ops.errors import OpsError, error_code
 from ops.interrupt import StopSignal
 from ops.queues import LONG_POLL_SECONDS, SQS_BATCH, QueueDepth, QueueMessage, depth, receive, release
@@ -46,6 +46,19 @@ _UNSUPPORTED_CODES = {
 }
 
 Progress = Callable[[int, int | None], None]  # (moved so far, to move if known)
+
+
+class Queues(Protocol):
+    """A queue and its dead-letter queue (ops.discover.QueuePair; a Stack is its fetch pair)."""
+
+    @property
+    def queue_url(self) -> str: ...
+    @property
+    def queue_arn(self) -> str: ...
+    @property
+    def dlq_url(self) -> str: ...
+    @property
+    def dlq_arn(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ def parse_rate(text: str) -> int:
     return int(raw)
 
 
-def choose_path(sqs: Any, stack: Stack, *, manual: bool, max_messages: int | None) -> tuple[str, str]:
+def choose_path(sqs: Any, stack: Queues, *, manual: bool, max_messages: int | None) -> tuple[str, str]:
     """Which path, and why. Asks ListMessageMoveTasks (read-only) whether move tasks exist here."""
     if manual:
         return MANUAL, "--manual"
@@ -155,7 +168,7 @@ def choose_path(sqs: Any, stack: Stack, *, manual: bool, max_messages: int | Non
     return MOVE_TASK, "StartMessageMoveTask: SQS moves the messages itself"
 
 
-def plan(sqs: Any, stack: Stack, *, rate: int, manual: bool, max_messages: int | None) -> RedriveReport:
+def plan(sqs: Any, stack: Queues, *, rate: int, manual: bool, max_messages: int | None) -> RedriveReport:
     """--dry-run: which path, how many, how long; no message is received, moved or touched."""
     path, why = choose_path(sqs, stack, manual=manual, max_messages=max_messages)
     dlq = depth(sqs, stack.dlq_url)
@@ -165,7 +178,7 @@ def plan(sqs: Any, stack: Stack, *, rate: int, manual: bool, max_messages: int |
 
 def redrive(
     sqs: Any,
-    stack: Stack,
+    stack: Queues,
     *,
     rate: int,
     manual: bool = False,
@@ -250,7 +263,7 @@ def render(report: RedriveReport, style: Style) -> str:
 
 def run_move_task(
     sqs: Any,
-    stack: Stack,
+    stack: Queues,
     *,
     rate: int,
     reason: str = "StartMessageMoveTask",
@@ -300,7 +313,7 @@ def _latest_task(sqs: Any, source_arn: str) -> dict[str, Any] | None:
 
 def run_manual(
     sqs: Any,
-    stack: Stack,
+    stack: Queues,
     *,
     rate: int,
     reason: str = "manual",

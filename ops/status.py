@@ -55,6 +55,17 @@ class FetcherFailures:
 
 
 @dataclass(frozen=True)
+class ImportQueues:
+    """The archive imports' queue (S3's notifications of uploads) and its dead-letter queue."""
+
+    queue: QueueDepth
+    dead_letter_queue: QueueDepth
+
+    def to_json(self) -> dict[str, Any]:
+        return {"queue": self.queue.to_json(), "dead_letter_queue": self.dead_letter_queue.to_json()}
+
+
+@dataclass(frozen=True)
 class Status:
     now: datetime
     stack: Stack
@@ -69,6 +80,7 @@ class Status:
     usage: Usage
     rate_window: RateLimit
     recent_errors: list[Subscriber] = field(default_factory=list)
+    import_queues: ImportQueues | None = None  # None: a stack deployed before archive imports
 
     def by_status(self) -> dict[str, int]:
         counts = Counter(sub.status.value for sub in self.subscribers)
@@ -82,6 +94,7 @@ class Status:
             "fetch_queue": self.fetch_queue.to_json(),
             "dead_letter_queue": {**self.dead_letter_queue.to_json(), "oldest_age": self.oldest.to_json()},
             "fetcher_failures": self.fetcher_failures.to_json() if self.fetcher_failures else None,
+            "import_queues": self.import_queues.to_json() if self.import_queues else None,
             "subscribers": {"total": len(self.subscribers), "by_status": self.by_status()},
             "fetcher": {"last_run_at": iso(self.fetcher_last_run), "detail": self.fetcher_detail},
             "x": {
@@ -130,6 +143,9 @@ def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: s
         usage=stores.app_state.usage(now.strftime("%Y-%m-%d")),
         rate_window=stores.app_state.rate_window(LIKES_ENDPOINT),
         recent_errors=with_errors[:RECENT_ERRORS],
+        import_queues=None
+        if stack.imports is None
+        else ImportQueues(depth(aws.sqs, stack.imports.queue_url), depth(aws.sqs, stack.imports.dlq_url)),
     )
 
 
@@ -187,6 +203,23 @@ def render_alarms(report: alarms.Alarms, now: datetime, style: Style) -> list[st
     ]
 
 
+def render_import_queues(imported: ImportQueues | None, style: Style) -> list[str]:
+    if imported is None:
+        return []
+    iq, idlq = imported.queue, imported.dead_letter_queue
+    waiting = idlq.visible + idlq.in_flight
+    idlq_text = f"{idlq.visible} waiting · {idlq.in_flight} in flight"
+    lines = [
+        f"  import queue       {iq.visible} waiting · {iq.in_flight} in flight",
+        f"  import DLQ         {style.paint(idlq_text, 'red') if waiting else idlq_text}",
+    ]
+    if waiting:
+        lines.append(
+            style.dim("  → random-likes dlq peek --queue import; then: random-likes dlq redrive --queue import")
+        )
+    return lines
+
+
 def render(status: Status, style: Style) -> str:
     now = status.now
     stack = status.stack
@@ -220,7 +253,7 @@ def render(status: Status, style: Style) -> str:
         lines.append(f"  fetcher failures   {style.paint(failures_text, 'red') if failures.waiting else failures_text}")
         if failures.waiting:
             lines.append(style.dim("  → docs/operations.md, alarms fetcher-failed-runs and fetcher-undelivered"))
-
+    lines += render_import_queues(status.import_queues, style)
     counts = status.by_status()
     summary = " · ".join(f"{style.status(name)} {count}" for name, count in counts.items()) or "none yet"
     lines += ["", style.bold(f"Subscribers  {len(status.subscribers)}"), f"  {summary}"]

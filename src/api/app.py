@@ -5,7 +5,8 @@ Routes parse and validate, call one domain function and shape the response; doma
 statuses in one place (`_domain_error`), and nothing a client sends can turn into a 5xx or a stack trace.
 Who may do what (shared/subscriptions.py), checked in this order for every write: a cross-site request (403),
 a body that is not JSON (415), no session (401), a name that is unknown or someone else's private one (404,
-the same answer for both), someone else's public one (403); reads skip the first three.
+the same answer for both), someone else's public one (403); reads skip the first three. Imports are the
+owner's only: reading one needs a session (401), and anyone but the owner gets the 404 of an unknown name.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import auth, web
-from api.context import logger, metrics, picker, runtime
+from api.context import imports, logger, metrics, picker, runtime, upload_origin
 from api.guard import check_write, session_cookie
 from shared.accounts import SignedIn
 from shared.deck import MAX_DECK
@@ -37,8 +38,10 @@ from shared.errors import (
     NotSubscribed,
     UnsupportedMediaType,
 )
+from shared.imports import ImportNotFound, import_json, import_status, start_import
 from shared.models import Subscriber, Visibility
 from shared.pick import Draw
+from shared.store.imports import ImportRunning
 from shared.subscriptions import set_visibility, subscribe_own, unsubscribe, visible
 
 __all__ = ["app", "handler", "picker", "runtime"]
@@ -117,6 +120,43 @@ def random_like(username: str) -> Response[str]:
     )
 
 
+@app.post("/api/subscriptions/<username>/imports")
+def post_import(username: str) -> Response[str]:
+    own = _signed_in_write()
+    _optional_json_body()  # nothing to say yet: an empty body, or {}
+    rt, im = runtime(), imports()
+    started = start_import(
+        username,
+        own.session.x_user_id,
+        subscriptions=rt.subscribers,
+        imports=im.store,
+        presigner=im.presigner,
+        clock=rt.clock,
+    )
+    imp = started.archive_import
+    metrics.add_metric(name="ImportsStarted", unit=MetricUnit.Count, value=1)
+    logger.info("import started", extra={"subscriber": imp.subscriber, "import_id": imp.id})
+    location = f"{auth.request_origin().base}api/subscriptions/{started.subscriber.username}/imports/{imp.id}"
+    body = {**import_json(imp), "upload": started.upload.to_json()}
+    return Response(201, JSON, json.dumps(body), headers={**NO_STORE, "Location": location})
+
+
+@app.get("/api/subscriptions/<username>/imports/<import_id>")
+def get_import(username: str, import_id: str) -> Response[str]:
+    own = auth.require_session()
+    rt = runtime()
+    imp = import_status(
+        username,
+        own.session.x_user_id,
+        import_id,
+        subscriptions=rt.subscribers,
+        imports=imports().store,
+        clock=rt.clock,
+        own=own.subscriber,
+    )
+    return _json(200, import_json(imp))
+
+
 @app.get("/api/openapi.json")
 def openapi() -> Response[str]:
     return Response(200, JSON, web.openapi_document(), headers={"Cache-Control": "max-age=300"})
@@ -133,7 +173,7 @@ def page_asset(name: str) -> Response[str]:
 
 
 def _static(asset: web.Asset) -> Response[str]:
-    headers = web.page_headers(asset)
+    headers = web.page_headers(asset, upload_origin())
     if web.not_modified(asset, app.current_event.headers.get("if-none-match")):
         return Response(304, asset.content_type, "", headers=headers)
     return Response(200, asset.content_type, asset.body, headers=headers)
@@ -182,6 +222,11 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
+def _optional_json_body() -> dict[str, Any]:
+    """A body that may be left out: none (or blank) is {}; otherwise as `_json_body`."""
+    return _json_body() if (app.current_event.body or "").strip() else {}
+
+
 def _draw() -> Draw | None:
     params = app.current_event.query_string_parameters or {}
     if "deck" not in params and "draw" not in params:
@@ -210,7 +255,9 @@ _STATUS: dict[type[DomainError], int] = {
     UnsupportedMediaType: 415,
     NotSignedIn: 401,
     NotSubscribed: 404,
+    ImportNotFound: 404,
     NothingStoredYet: 409,
+    ImportRunning: 409,
     BeingDeleted: 409,
     web.AssetNotFound: 404,
 }
@@ -222,6 +269,9 @@ def _domain_error(exc: DomainError) -> Response[str]:
     error: dict[str, Any] = {"code": exc.code, "message": str(exc)}
     if isinstance(exc, NothingStoredYet):
         error["status"] = exc.status
+    if isinstance(exc, ImportRunning):
+        error["message"] = "another import of this subscription is still running; wait for it to end"
+        error["import"] = import_json(exc.running)
     if status >= 500:
         logger.exception("unmapped domain error")
         error = {"code": "internal_error", "message": "something went wrong on our side; try again"}

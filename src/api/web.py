@@ -6,6 +6,7 @@ Same origin as the API: no CORS, and no URL for a deployer to edit into JavaScri
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,11 +23,21 @@ CONTENT_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 # Post text and links are untrusted: the page never needs inline script, eval or a foreign script.
-# Images may come from X's media host over https (avatars, thumbnails); nothing else leaves the origin.
+# Images may come from X's media host over https (avatars, thumbnails); nothing else leaves the origin but the
+# archive upload, which `connect-src` allows to the imports bucket's origin and nowhere else.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
+def csp(upload_origin: str | None = None) -> str:
+    """The page's policy; with `upload_origin` (the presigned POST's scheme://host[:port]) connect-src allows it."""
+    if not upload_origin or not _ORIGIN.fullmatch(upload_origin):
+        return CSP
+    return CSP.replace("connect-src 'self';", f"connect-src 'self' {upload_origin};", 1)
 
 
 class AssetNotFound(DomainError):
@@ -62,9 +73,9 @@ def asset(name: str) -> Asset:
     return Asset(name=name, body=path.read_text(encoding="utf-8"), content_type=CONTENT_TYPES[path.suffix])
 
 
-def page_headers(item: Asset) -> dict[str, str]:
+def page_headers(item: Asset, upload_origin: str | None = None) -> dict[str, str]:
     return {
-        "Content-Security-Policy": CSP,
+        "Content-Security-Policy": csp(upload_origin),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",

@@ -226,6 +226,8 @@ def test_the_openapi_document_describes_every_route(invoke: Invoke) -> None:
         "/api/subscriptions",
         "/api/subscriptions/{username}",
         "/api/subscriptions/{username}/likes/random",
+        "/api/subscriptions/{username}/imports",
+        "/api/subscriptions/{username}/imports/{id}",
         "/api/me",
         "/api/openapi.json",
         "/auth/x/login",

@@ -64,6 +64,8 @@ def test_peek_explains_each_dead_letter_with_the_workers_own_words(
         assert message["receive_count"] == 1  # this look was the first receive
         assert message["sent_at"].endswith("Z")
         assert set(message) == {
+            "queue",
+            "import_id",
             "message_id",
             "body",
             "username",
@@ -104,8 +106,10 @@ def test_peek_in_a_terminal_is_a_table(cli: Cli, store: Stores, sqs: Any, ops_st
     result = cli("dlq", "peek")
 
     lines = result.out.splitlines()
-    assert lines[0] == "5 of ~5 dead letter(s), oldest first"
-    assert lines[1].split() == ["MESSAGE", "USERNAME", "ACTION", "RECEIVES", "SENT", "LAST", "ERROR"]
+    assert lines[0] == "fetch dead-letter queue"
+    assert lines[1] == "5 of ~5 dead letter(s), oldest first"
+    assert lines[2].split() == ["MESSAGE", "USERNAME", "ACTION", "RECEIVES", "SENT", "LAST", "ERROR"]
+    assert lines[-1] == "import dead-letter queue: empty"
     assert "malformed: message body is not JSON" in result.out
     assert "body: this is not json" in result.out  # no username to show: the body is the clue
     assert "Nothing was deleted" in result.out
@@ -113,4 +117,6 @@ def test_peek_in_a_terminal_is_a_table(cli: Cli, store: Stores, sqs: Any, ops_st
 
 def test_peek_at_an_empty_dlq_says_so(cli: Cli) -> None:
     result = cli("dlq", "peek")
-    assert (result.code, result.out.strip()) == (0, "The dead-letter queue is empty.")
+    assert (result.code, result.out.strip()) == (0, "fetch dead-letter queue: empty\n\nimport dead-letter queue: empty")
+    one = cli("dlq", "peek", "--queue", "fetch")
+    assert (one.code, one.out.strip()) == (0, "The dead-letter queue is empty.")

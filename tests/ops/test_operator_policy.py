@@ -47,10 +47,13 @@ class Call:
     resource: str  # the ARN IAM would check
 
 
-def describe(headers: dict[str, str], body: bytes) -> list[Call]:
+def describe(headers: dict[str, str], body: bytes, path: str = "") -> list[Call]:
     """The IAM action and resource(s) of one signed request (JSON protocols and CloudFormation's query one).
 
-    A DescribeAlarms naming several alarms is one call per alarm: IAM checks each named alarm."""
+    A DescribeAlarms naming several alarms is one call per alarm: IAM checks each named alarm. A presigned S3
+    POST (the archive upload) carries its signature in its form, not in a header: it is s3:PutObject on its key."""
+    if "Authorization" not in headers and path:
+        return [presigned_post(headers, body, path)]
     service = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
     assert service, "every request is signed"
     name = SIGNING_NAMES.get(service.group(1), service.group(1))
@@ -99,6 +102,17 @@ def describe(headers: dict[str, str], body: bytes) -> list[Call]:
     return [Call(f"{name}:{operation}", resource)]
 
 
+def presigned_post(headers: dict[str, str], body: bytes, path: str) -> Call:
+    """The bucket is the path's first part (path style, as under --endpoint-url); the key is the form's."""
+    kind = next(v for k, v in headers.items() if k.lower() == "content-type")
+    assert kind.startswith("multipart/form-data"), kind
+    key = re.search(rb'name="key"\r\n\r\n([^\r]+)\r\n', body)
+    assert key, "a presigned POST names its key"
+    assert re.search(rb'name="x-amz-credential"\r\n\r\n[^/]+/\d+/[^/]+/s3/aws4_request', body), "signed for S3"
+    bucket = path.strip("/").split("/", 1)[0]
+    return Call("s3:PutObject", f"arn:aws:s3:::{bucket}/{key.group(1).decode()}")
+
+
 def documented_policy() -> dict[str, Any]:
     text = DOC.read_text(encoding="utf-8").split("<!-- operator-policy -->", 1)[1]
     block = text.split("```json", 1)[1].split("```", 1)[0]
@@ -139,6 +153,7 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
     xsim: XSim,
     ops_endpoint: str,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     url = proxy.url
     # Given a subscriber and a dead letter in the default stack. (Through the proxy too: pynamodb keeps one
@@ -156,6 +171,9 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
     table.marker(subscriber_pk("demo"), post_sk("20"), slot=0).save()
     table.profile(subscriber_pk("demo"), PROFILE_SK).update(actions=[ProfileItem.like_count.set(1)])
     client("sqs", ops_endpoint).send_message(QueueUrl=default_stack.dlq_url, MessageBody='{"username": "demo"}')
+    client("sqs", ops_endpoint).send_message(QueueUrl=default_stack.import_dlq_url, MessageBody='{"Records": []}')
+    like_js = tmp_path / "like.js"
+    like_js.write_text('window.YTD.like.part0 = [{"like": {"tweetId": "20", "fullText": "hi"}}]')
     setting_up = len(proxy.requests)
 
     # When an operator runs every command through the proxy
@@ -169,11 +187,17 @@ def test_the_documented_policy_allows_every_call_and_names_no_action_the_cli_doe
         ["sync", "demo"],
         ["migrate"],
         ["subscribers", "add", "demo"],
+        ["dlq", "redrive", "--queue", "import"],
+        ["import", str(like_js), "--username", "demo", "--no-wait"],
     ):
         assert main(["--endpoint-url", url, *command]) == 0, capsys.readouterr().err
 
     # Then the documented policy allows every request made, on its exact resource
-    calls = [call for request in proxy.requests[setting_up:] for call in describe(request.headers, request.body)]
+    calls = [
+        call
+        for request in proxy.requests[setting_up:]
+        for call in describe(request.headers, request.body, request.path)
+    ]
     policy = documented_policy()
     refused = sorted({f"{c.action} on {c.resource}" for c in calls if not allowed(policy, c)})
     assert refused == [], refused

@@ -15,6 +15,7 @@ DOMAIN = [
     "shared.budget",
     "shared.enqueue",
     "shared.subscriptions",
+    "shared.imports",
     "shared.pick",
     "shared.purge",
     "shared.x_retry",

@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from shared.errors import DomainError
 from shared.models import ArchiveImport, ImportOrigin, ImportStatus
 from shared.store.items import (
     CURRENT_IMPORT_SK,
@@ -39,8 +40,9 @@ UPLOAD_GRACE = timedelta(minutes=5)
 STALLED_AFTER = timedelta(hours=1)
 
 
-class ImportRunning(Exception):
-    """Another import of this subscription is running (or still waiting for its upload)."""
+class ImportRunning(DomainError):
+    """Another import of this subscription is running (or still waiting for its upload): the api's 409
+    `import_running`, with the running import's id."""
 
     def __init__(self, running: ArchiveImport) -> None:
         super().__init__(f"import {running.id} is {running.status.value}")
