@@ -4,15 +4,14 @@ of its own), a message delivered twice; and picks meanwhile never land on a slot
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import importer.app
 from local.provision import StackResources
 from shared.archive_import import ImportRequest, run_import
-from shared.models import ArchiveImport, ImportProgress, ImportStatus, Post
+from shared.models import ArchiveImport, ImportStatus
 from shared.store import Stores
 from shared.store.imports import ImportSteps, ImportStore
 from shared.store.items import Table
@@ -21,6 +20,7 @@ from tests.support.importer import (
     FUNCTION,
     OWNER_ID,
     POLICY,
+    HookedSteps,
     RunningOut,
     invoke,
     object_exists,
@@ -43,29 +43,6 @@ def cold_importer() -> Iterator[None]:
 
 class Crash(BaseException):
     """The invocation dies (a timeout, an out-of-memory kill): no except clause sees it, nothing is cleaned up."""
-
-
-class HookedSteps(ImportSteps):
-    """The real import steps, with a hook before and after each batch's transaction (its number, 1-based)."""
-
-    def __init__(
-        self,
-        table: Table,
-        before: Callable[[int], None] = lambda _n: None,
-        after: Callable[[int], None] = lambda _n: None,
-    ) -> None:
-        super().__init__(table)
-        self.batches = 0
-        self._before, self._after = before, after
-
-    def store_batch(
-        self, imp: ArchiveImport, like_count: int, posts: Sequence[Post], progress: ImportProgress, *, now: datetime
-    ) -> ArchiveImport:
-        self.batches += 1
-        self._before(self.batches)
-        stored = super().store_batch(imp, like_count, posts, progress, now=now)
-        self._after(self.batches)
-        return stored
 
 
 def crash_at(batch: int) -> Callable[[int], None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from local.provision import StackResources, client
 from shared.archive_import import ImportPolicy, ImportPorts
 from shared.bundle import UPLOAD_SECONDS, object_key
 from shared.clock import SystemClock
-from shared.models import ArchiveImport, ImportOrigin, ImportStatus
+from shared.models import ArchiveImport, ImportOrigin, ImportProgress, ImportStatus, Post
 from shared.store import Stores
 from shared.store.imports import ImportSteps, ImportStore
 from shared.store.items import Table
@@ -137,3 +138,26 @@ def ports(table: Table, store: Stores, stack: StackResources, aws_endpoint: str,
 
 
 POLICY = ImportPolicy()
+
+
+class HookedSteps(ImportSteps):
+    """The real import steps, with a hook before and after each batch's transaction (its number, 1-based)."""
+
+    def __init__(
+        self,
+        table: Table,
+        before: Callable[[int], None] = lambda _n: None,
+        after: Callable[[int], None] = lambda _n: None,
+    ) -> None:
+        super().__init__(table)
+        self.batches = 0
+        self._before, self._after = before, after
+
+    def store_batch(
+        self, imp: ArchiveImport, like_count: int, posts: Sequence[Post], progress: ImportProgress, *, now: datetime
+    ) -> ArchiveImport:
+        self.batches += 1
+        self._before(self.batches)
+        stored = super().store_batch(imp, like_count, posts, progress, now=now)
+        self._after(self.batches)
+        return stored
