@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from importer.continuation import SqsContinuations
-from shared.archive_import import ImportPolicy, ImportPorts, import_message
+from shared.archive_import import ImportOutcome, ImportPolicy, ImportPorts, import_message
 from shared.runtime import load_runtime, observability
 from shared.settings import SettingsError
 from shared.store.imports import ImportSteps
@@ -59,11 +60,24 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         return lambda_context.get_remaining_time_in_millis() / 1000
 
     try:
-        import_message(record.body, bucket=rt.bucket, ports=rt.ports, policy=POLICY, seconds_left=seconds_left)
+        outcomes = import_message(
+            record.body, bucket=rt.bucket, ports=rt.ports, policy=POLICY, seconds_left=seconds_left
+        )
     except Exception:
         # Ours, not the upload's (DynamoDB, S3, a poison message): SQS delivers it again, then the DLQ takes it.
         logger.exception("import message failed; it returns to the queue", extra={"message_id": record.message_id})
         raise
+    for outcome in outcomes:
+        _count(outcome)
+
+
+def _count(outcome: ImportOutcome) -> None:
+    if outcome.status == "done":
+        metrics.add_metric(name="ImportsDone", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="LikesImported", unit=MetricUnit.Count, value=outcome.extra.get("likes_stored", 0))
+    elif outcome.status == "failed":
+        # A bad upload (the person's to fix), not a fault of ours: those fail the record and reach the DLQ.
+        metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context

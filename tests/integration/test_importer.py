@@ -7,11 +7,9 @@ import gzip
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 
-import importer.app
 from local.provision import StackResources
 from shared import snowflake
 from shared.archive_import import ImportPolicy, ImportRequest, run_import
@@ -36,14 +34,6 @@ from tests.support.importer import (
     upload,
     upload_event,
 )
-
-
-@pytest.fixture(autouse=True)
-def cold_importer() -> Iterator[None]:
-    """The import function starts cold on each test's stack (its settings are read once per cold start)."""
-    importer.app.runtime.cache_clear()
-    yield
-    importer.app.runtime.cache_clear()
 
 
 def stored_ids(store: Stores, key: str = OWNER_ID) -> list[str]:

@@ -4,11 +4,10 @@ of its own), a message delivered twice; and picks meanwhile never land on a slot
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-import importer.app
 from local.provision import StackResources
 from shared.archive_import import ImportRequest, run_import
 from shared.models import ArchiveImport, ImportStatus
@@ -32,13 +31,6 @@ from tests.support.importer import (
     upload,
     upload_event,
 )
-
-
-@pytest.fixture(autouse=True)
-def cold_importer() -> Iterator[None]:
-    importer.app.runtime.cache_clear()
-    yield
-    importer.app.runtime.cache_clear()
 
 
 class Crash(BaseException):

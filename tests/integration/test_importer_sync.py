@@ -6,12 +6,11 @@ import, between two of its batches, or the import inside the sync, between its r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import pytest
-
-import importer.app
 from local.provision import StackResources
 from shared.archive_import import ImportRequest, run_import
 from shared.budget import ReadBudget
@@ -27,13 +26,6 @@ from tests.support.importer import OWNER_ID, POLICY, HookedSteps, ports, start_i
 SYNC_POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
 ARCHIVED = 250  # the archive's likes, A0 (newest) .. A249
 LIKED_SINCE = 20  # liked on X after the archive was made: N0 .. N19, newest of all
-
-
-@pytest.fixture(autouse=True)
-def cold_importer() -> Iterator[None]:
-    importer.app.runtime.cache_clear()
-    yield
-    importer.app.runtime.cache_clear()
 
 
 def x_post(n: int, text: str) -> Post:
@@ -177,3 +169,42 @@ def test_posts_the_api_stored_keep_their_slots_and_count_as_already_stored(
     done = ImportStore(table).get(OWNER_ID, import_id)
     assert done is not None
     assert (done.likes_found, done.likes_stored, done.likes_already_stored) == (ARCHIVED, 170, 80)
+
+
+def test_a_sync_and_an_import_running_at_once_in_two_threads_store_every_post_once(
+    stack: StackResources, store: Stores, table: Table, aws_endpoint: str, clock: ManualClock
+) -> None:
+    # Given a sync and an import of the same subscriber started together (whatever the interleaving, the
+    # like_count guard and the markers decide; the assertions hold for every one of them)
+    subscribe(store)
+    x = account_on_x()
+    imp = start_import(table)
+    upload(stack, aws_endpoint, imp.object_key, bundle([like_entries(0, ARCHIVED)], account_id=OWNER_ID))
+    start = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def importing() -> None:
+        start.wait()
+        results["import"] = run_import(
+            ImportRequest(OWNER_ID, imp.id),
+            ports=ports(table, store, stack, aws_endpoint, sleep=time.sleep),
+            policy=POLICY,
+            seconds_left=lambda: 300.0,
+        ).status
+
+    def syncing() -> None:
+        start.wait()
+        results["sync"] = sync(store, x, clock)
+
+    threads = [threading.Thread(target=importing), threading.Thread(target=syncing)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # Then both ended well and every post is stored once
+    assert results == {"import": "done", "sync": SubscriberStatus.READY}
+    assert_each_post_once(store, every_post(x))
+    done = ImportStore(table).get(OWNER_ID, imp.id)
+    assert done is not None
+    assert done.likes_stored + done.likes_already_stored == ARCHIVED
