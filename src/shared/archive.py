@@ -86,6 +86,7 @@ class _Gunzip(io.RawIOBase):
         self._limit = limit
         self._d = zlib.decompressobj(GZIP)
         self._input = b""
+        self._read_any = False
         self.unpacked = 0
 
     def readable(self) -> bool:
@@ -103,7 +104,10 @@ class _Gunzip(io.RawIOBase):
             if not self._input:
                 self._input = self._source.read(READ_CHUNK)
                 if not self._input:
+                    if not self._read_any:
+                        raise BundleError(NOT_A_BUNDLE, "The upload is empty.")
                     raise self._fault("the upload ends in the middle of its gzip stream (truncated)")
+                self._read_any = True
             try:
                 # max_length bounds what one step can produce, however well the input compresses.
                 out = self._d.decompress(self._input, size)
@@ -203,11 +207,25 @@ class BundleReader:
             raise _unexpected(member, "account.js and the like parts only")
         return member
 
-    def _open(self, member: tarfile.TarInfo) -> IO[bytes]:
+    def _open(self, member: tarfile.TarInfo) -> _Member:
         data = self._archive().extractfile(member)
         if data is None:  # only for what is not a regular file, which _next refused
             raise BundleError(BAD_BUNDLE, f"The bundle's {member.name} has no data.")
-        return data
+        return _Member(member.name, data)
+
+
+class _Member:
+    """A member's bytes as tarfile reads them, its faults (a member cut short) said as a bad bundle."""
+
+    def __init__(self, name: str, data: IO[bytes]) -> None:
+        self._name = name
+        self._data = data
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return self._data.read(size)
+        except tarfile.TarError as exc:
+            raise BundleError(BAD_BUNDLE, f"The bundle's {self._name} is damaged or cut short ({exc}).") from None
 
 
 def _unexpected(member: tarfile.TarInfo, allowed: str) -> BundleError:
@@ -220,7 +238,7 @@ def _unexpected(member: tarfile.TarInfo, allowed: str) -> BundleError:
     return BundleError(BAD_BUNDLE, f"The bundle holds {member.name[:100]!r} ({kind}); it may hold {allowed}.")
 
 
-def _account(data: IO[bytes]) -> ArchiveAccount:
+def _account(data: Readable) -> ArchiveAccount:
     raw = data.read(MAX_ACCOUNT_BYTES + 1)
     if len(raw) > MAX_ACCOUNT_BYTES:
         raise BundleError(BAD_ACCOUNT_FILE, "account.js is far too large to be X's account file.")
@@ -243,7 +261,7 @@ def _account(data: IO[bytes]) -> ArchiveAccount:
     return ArchiveAccount(account_id=account_id, username=username if isinstance(username, str) else None)
 
 
-def _like_entries(part: str, number: int, data: IO[bytes]) -> Iterator[ArchiveLike]:
+def _like_entries(part: str, number: int, data: Readable) -> Iterator[ArchiveLike]:
     """The entries of one like part, parsed one at a time from a buffer of a few entries."""
     text = _Text(data, part)
     prefix = None
@@ -314,7 +332,7 @@ def _is_id(value: str) -> bool:
 class _Text:
     """A like part's text, decoded as it is read: `buf[pos:]` is what is not parsed yet."""
 
-    def __init__(self, data: IO[bytes], part: str) -> None:
+    def __init__(self, data: Readable, part: str) -> None:
         self._data = data
         self._part = part
         self._decoder = codecs.getincrementaldecoder("utf-8")()

@@ -309,7 +309,9 @@ def _write(
     seconds_left: Callable[[], float],
 ) -> ImportOutcome:
     reader = BundleReader(ports.uploads.open(imp.object_key), max_unpacked=policy.max_unpacked)
-    reader.account()
+    # Checked again: the presigned POST stays valid for minutes, so the object may have been posted again
+    # since the parse pass. Its entries are checked again as they are read, too.
+    _check_account(reader.account(), sub)
     entries: Iterator[ArchiveLike] = reader.likes()
     for _ in islice(entries, imp.position):  # the checkpoint: these are stored (or known) already
         pass

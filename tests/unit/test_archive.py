@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import tarfile
 import tracemalloc
 
@@ -78,7 +79,7 @@ def test_a_bare_like_js_has_no_account() -> None:
 @pytest.mark.parametrize(
     ("data", "code", "message"),
     [
-        (b"", "not_a_bundle", "not a gzip-compressed archive bundle"),
+        (b"", "not_a_bundle", "The upload is empty."),
         (b"PK\x03\x04" + b"\x00" * 100, "not_a_bundle", "incorrect header check"),
         (gzip.compress(b"plain text, no tar"), "not_a_bundle", "no tar inside"),
         (bundle([like_entries(0, 50)])[:-200], "bad_bundle", "truncated"),
@@ -207,3 +208,27 @@ def test_parsing_150000_likes_holds_a_few_entries_not_the_archive() -> None:
     assert count == 150_000
     assert text_size > 30_000_000
     assert peak < 2 * 1024 * 1024, f"peak {peak:,} bytes for a {text_size:,}-byte like.js"
+
+
+def test_an_upload_cut_anywhere_or_with_any_byte_changed_is_read_whole_or_refused_never_a_crash() -> None:
+    # A bad upload must end the import `failed`: any other exception would fail the message again and again.
+    raw = tar([("account.js", account_js("1001")), ("like.js", like_part(0, like_entries(0, 40)))])
+    packed = gzip.compress(raw, mtime=0)
+    rng = random.Random(11)
+    variants = [gzip.compress(raw[:cut], mtime=0) for cut in range(0, len(raw), 257)]
+    variants += [packed[:cut] for cut in range(0, len(packed), 97)]
+    for _ in range(300):
+        changed = bytearray(raw if rng.random() < 0.5 else packed)
+        changed[rng.randrange(len(changed))] ^= 1 << rng.randrange(8)
+        variants.append(gzip.compress(bytes(changed), mtime=0) if len(changed) == len(raw) else bytes(changed))
+    outcomes = set()
+    for data in variants:
+        try:
+            account, likes = read(data)
+        except BundleError as exc:
+            outcomes.add(exc.code)
+        else:
+            outcomes.add("read")
+            assert account is not None
+            assert len(likes) <= 40
+    assert {"read", "not_a_bundle", "bad_bundle", "bad_likes_file"} <= outcomes
