@@ -7,10 +7,12 @@ import gzip
 import io
 import json
 import zipfile
+from collections.abc import Callable
 
 import pytest
 
 from local.provision import StackResources
+from local.xsim import XSim
 from shared import snowflake
 from shared.archive_import import ImportPolicy, ImportRequest, run_import
 from shared.bundle import MAX_UPLOAD_BYTES, object_key
@@ -367,3 +369,37 @@ def test_a_continuation_message_names_its_import(
 
     assert stored_ids(store) == [post_id(n) for n in range(3)]
     assert not object_exists(stack, aws_endpoint, imp.object_key)
+
+
+def test_the_simulators_archive_of_bigfan_as_the_page_extracts_it_imports_every_like(
+    stack: StackResources,
+    store: Stores,
+    table: Table,
+    aws_endpoint: str,
+    xsim_factory: Callable[..., XSim],
+) -> None:
+    # Given bigfan's archive as X would export it (1,000 likes in three parts, X's own JSON spacing), and the
+    # bundle the page makes of it: account.js and the like parts, data/ stripped, nothing else
+    sim = xsim_factory(bigfan_likes=1000, depth_cap=100, archive_part_size=400)
+    account = sim.app.world.account("bigfan")
+    with zipfile.ZipFile(io.BytesIO(sim.archive("bigfan"))) as archive:
+        files = {name.removeprefix("data/"): archive.read(name) for name in archive.namelist()}
+    members = [("account.js", files["account.js"])]
+    members += [(name, files[name]) for name in ("like.js", "like-part1.js", "like-part2.js")]
+    subscribe(store, key=account.id, name=account.username)
+    imp = start_import(table, key=account.id)
+    upload(stack, aws_endpoint, imp.object_key, bundle(members=members))
+
+    # When the import function gets the upload's event
+    assert invoke(upload_event(stack.imports_bucket, imp.object_key)) == {"batchItemFailures": []}
+
+    # Then the whole history is stored, far beyond the API's depth of 100, in the archive's order
+    assert stored_ids(store, account.id) == sim.like_ids("bigfan")
+    deleted = [n for n, pid in enumerate(sim.like_ids("bigfan")) if sim.app.world.posts[pid].deleted]
+    assert deleted
+    gone = store.likes.get_like(account.id, deleted[0])
+    assert gone is not None
+    assert gone.post.text == ""
+    done = ImportStore(table).get(account.id, imp.id)
+    assert done is not None
+    assert (done.status, done.likes_found, done.likes_stored) == (ImportStatus.DONE, 1000, 1000)
