@@ -268,10 +268,8 @@ def _like_entries(part: str, number: int, data: Readable) -> Iterator[ArchiveLik
     while prefix is None:
         prefix = _LIKE_PREFIX.match(text.buf)
         if prefix is None and (text.exhausted or len(text.buf) > 200 or not text.more()):
-            head = text.buf[:60].strip()
-            raise BundleError(
-                BAD_LIKES_FILE, f"{part} does not start with `window.YTD.like.part{number} = [` (it starts {head!r})."
-            )
+            # Not quoted: the message is stored and logged, and the file's head may be a post's text.
+            raise BundleError(BAD_LIKES_FILE, f"{part} does not start with `window.YTD.like.part{number} = [`.")
     if int(prefix.group(1)) != number:
         raise BundleError(
             BAD_LIKES_FILE, f"{part} says window.YTD.like.part{prefix.group(1)}, not part{number}: parts are mixed up."
