@@ -214,7 +214,7 @@ def _copy_likes(table: Table, sub: Subscriber, progress: Callable[[str], None]) 
                 progress(f"@{sub.display_username}: {slots} of {sub.like_count} likes copied")
     with table.marker.batch_write() as batch:
         for marker in table.marker.query(subscriber_pk(sub.key), table.marker.sk.startswith("POST#")):
-            batch.save(table.marker(new_pk, marker.sk, slot=marker.slot))
+            batch.save(table.marker(new_pk, marker.sk, slot=marker.slot, source=marker.source))
     return slots
 
 

@@ -105,6 +105,72 @@ def sqs(*bodies: str) -> dict[str, Any]:
     }
 
 
+# --- the import queue: S3's ObjectCreated notification (the body S3 sends to SQS), S3's test event, and the
+# import function's own continuation. S3 URL-encodes the key in the notification.
+IMPORT_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:random-likes-import"
+IMPORTS_BUCKET = "random-likes-imports-4f1c2a7e9b3d"
+UPLOAD_KEY = "uploads/1001/Xb3kq9Zr2mT4vW8yA1cD5e.tar.gz"
+
+
+def import_sqs(body: dict[str, Any], sender: str) -> dict[str, Any]:
+    event = sqs(json.dumps(body))
+    record = event["Records"][0]
+    record["eventSourceARN"] = IMPORT_QUEUE_ARN
+    record["attributes"]["SenderId"] = sender
+    return event
+
+
+S3_NOTIFICATION = {
+    "Records": [
+        {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": REGION,
+            "eventTime": "2026-11-28T12:00:00.000Z",
+            "eventName": "ObjectCreated:Post",
+            "userIdentity": {"principalId": "AWS:AROAEXAMPLEROLEID:random-likes-ApiFunction"},
+            "requestParameters": {"sourceIPAddress": "203.0.113.10"},
+            "responseElements": {
+                "x-amz-request-id": "C3D13FE58DE4C810",
+                "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+            },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "archive-uploads",
+                "bucket": {
+                    "name": IMPORTS_BUCKET,
+                    "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                    "arn": f"arn:aws:s3:::{IMPORTS_BUCKET}",
+                },
+                "object": {
+                    "key": UPLOAD_KEY,
+                    "size": 18342,
+                    "eTag": "d41d8cd98f00b204e9800998ecf8427e",
+                    "sequencer": "0066F1A2B3C4D5E6F7",
+                },
+            },
+        }
+    ]
+}
+S3_TEST_EVENT = {
+    "Service": "Amazon S3",
+    "Event": "s3:TestEvent",
+    "Time": "2026-11-28T11:59:00.000Z",
+    "Bucket": IMPORTS_BUCKET,
+    "RequestId": "5582815E1AEA5ADF",
+    "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+}
+S3_SENDER = "AIDAJQOC3SADRY5PEMBNW"  # S3's own sender id in messages it sends to a queue
+IMPORTER_EVENTS: dict[str, dict[str, Any]] = {
+    "importer-upload": import_sqs(S3_NOTIFICATION, S3_SENDER),
+    "importer-test-event": import_sqs(S3_TEST_EVENT, S3_SENDER),
+    "importer-continue": import_sqs(
+        {"import": {"subscriber": "1001", "id": "Xb3kq9Zr2mT4vW8yA1cD5e"}},
+        "AROAEXAMPLEROLEID:random-likes-ImportFunction",
+    ),
+}
+
+
 SUBS, ONE, RANDOM = "/api/subscriptions", "/api/subscriptions/{username}", "/api/subscriptions/{username}/likes/random"
 # Obviously fake secrets: a session id, a pending login's state, its binding nonce and an authorization code.
 SESSION = ("__Host-rl_session=fake-session-id",)
@@ -194,9 +260,9 @@ def main() -> None:
     ROOT.mkdir(exist_ok=True)
     for old in ROOT.glob("*.json"):
         old.unlink()
-    for name, event in EVENTS.items():
+    for name, event in {**EVENTS, **IMPORTER_EVENTS}.items():
         (ROOT / f"{name}.json").write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(EVENTS)} events to {ROOT}")
+    print(f"wrote {len(EVENTS) + len(IMPORTER_EVENTS)} events to {ROOT}")
 
 
 if __name__ == "__main__":

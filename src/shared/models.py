@@ -213,6 +213,19 @@ class StoredLike:
     first_seen_at: datetime
 
 
+# Who stored a like (a slot's `source`, a marker's when it is not the API).
+SOURCE_API = "api"
+SOURCE_ARCHIVE = "archive"
+
+
+@dataclass(frozen=True)
+class PostMarker:
+    """A post already stored for a subscriber: its slot, and who stored it ("api" or "archive")."""
+
+    slot: int
+    source: str
+
+
 @dataclass(frozen=True)
 class Walk:
     """An unfinished walk through X's likes list, persisted so a crash or a rate limit resumes it exactly.
@@ -424,3 +437,12 @@ class ArchiveImport:
     @property
     def terminal(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """An import's write pass so far (its checkpoint): archive entries done, in bundle order, and what they were."""
+
+    position: int = 0
+    likes_stored: int = 0
+    likes_already_stored: int = 0

@@ -10,7 +10,7 @@ likes made meanwhile.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -30,10 +30,12 @@ from shared.errors import (
     XUserNotFound,
 )
 from shared.models import (
+    SOURCE_ARCHIVE,
     AuthKind,
     LikesPage,
     PageRecord,
     Post,
+    PostMarker,
     Subscriber,
     SubscriberStatus,
     SyncEnd,
@@ -59,7 +61,7 @@ class SyncSubscribers(Protocol):
 
 
 class SyncLikes(Protocol):
-    def known_posts(self, key: str, post_ids: Sequence[str]) -> dict[str, int]: ...
+    def post_markers(self, key: str, post_ids: Sequence[str]) -> dict[str, PostMarker]: ...
 
     def append_likes(
         self, sub: Subscriber, posts: Sequence[Post], page: PageRecord, *, now: datetime, source: str = "api"
@@ -103,7 +105,9 @@ class SyncPolicy:
     # A failed sync's message comes back after this (the worker sets it from the receive count, and tells SQS).
     retry_in: timedelta = timedelta(seconds=30)
     lock_for: timedelta = timedelta(minutes=15)
-    conflict_retries: int = 2
+    # A page's append that lost the like_count race (an archive import appends beside the sync, a batch at a
+    # time) is classified again and retried, without asking X again; this many times in a row at most.
+    conflict_retries: int = 8
 
 
 @dataclass
@@ -115,11 +119,15 @@ class _Progress:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-def classify_page(posts: Sequence[Post], known: Mapping[str, int], base: int) -> tuple[list[Post], bool]:
+def classify_page(
+    posts: Sequence[Post], known: Mapping[str, int], base: int, archived: Collection[str] = ()
+) -> tuple[list[Post], bool]:
     """Split a page into the posts to store and whether the walk has reached likes stored before it began.
 
     A known post in a slot >= base was stored by this same walk (a retried page): skip it and go on.
     A known post in a slot < base is older territory: everything after it is stored already.
+    A post an archive import stored (`archived`) is older territory wherever its slot: the archive holds every
+    like older than itself, and an import appends beside a running walk, past its base.
     """
     new: list[Post] = []
     seen: set[str] = set()
@@ -130,7 +138,7 @@ def classify_page(posts: Sequence[Post], known: Mapping[str, int], base: int) ->
         slot = known.get(post.id)
         if slot is None:
             new.append(post)
-        elif slot < base:
+        elif slot < base or post.id in archived:
             return new, True
     return new, False
 
@@ -250,33 +258,16 @@ def _walk(
         p.pages += 1
         p.posts_read += len(page.posts)
 
-        known = ports.likes.known_posts(sub.key, [post.id for post in page.posts])
-        new, reached_known = classify_page(page.posts, known, walk.base)
-        next_walk = None
-        if not (reached_known or page.next_token is None):
-            all_new = len(new) == len(page.posts)
-            next_walk = Walk(walk.base, page.next_token, next_page_size(walk.page_size, all_new))
-        record = PageRecord(
-            walk=walk,
-            next_walk=next_walk,
-            history_complete=sub.history_complete or (page.next_token is None and not reached_known),
-            posts_read=len(page.posts),
-            x_requests=1,
-            status=SubscriberStatus.SYNCING,
-        )
-        try:
-            sub = ports.likes.append_likes(sub, new, record, now=ports.clock.now())
-        except ConcurrentUpdate:
+        stored = _store_page(sub, walk, page, ports=ports, policy=policy)
+        sub = stored.sub
+        if stored.moved_walk is not None:
+            # Another sync moved the walk (its lock expired under us): follow it, from X again.
             conflicts += 1
             if conflicts > policy.conflict_retries:
-                raise
-            fresh = ports.subscribers.get_subscriber(sub.key, consistent=True)
-            if fresh is None:
-                raise
-            log.warning("storing a page conflicted; re-reading it", extra={"username": sub.username})
-            sub = fresh
-            walk = sub.walk or walk
+                raise ConcurrentUpdate(f"the walk of {sub.key} keeps moving under this sync")
+            walk = stored.moved_walk
             continue
+        new, next_walk = stored.new, stored.next_walk
         p.new_likes += len(new)
         log.info(
             "page stored",
@@ -299,6 +290,61 @@ def _walk(
             continue
         p.finished = True
         return
+
+
+@dataclass(frozen=True)
+class _Stored:
+    sub: Subscriber
+    new: list[Post] = field(default_factory=list)
+    next_walk: Walk | None = None
+    moved_walk: Walk | None = None  # set when the page was not stored: the walk another sync left
+
+
+def _page_record(sub: Subscriber, walk: Walk, page: LikesPage, ports: SyncPorts) -> tuple[list[Post], PageRecord]:
+    """What of `page` to store, and how the walk goes on, as the table stands now."""
+    markers = ports.likes.post_markers(sub.key, [post.id for post in page.posts])
+    known = {pid: marker.slot for pid, marker in markers.items()}
+    archived = {pid for pid, marker in markers.items() if marker.source == SOURCE_ARCHIVE}
+    new, reached_known = classify_page(page.posts, known, walk.base, archived)
+    next_walk = None
+    if not (reached_known or page.next_token is None):
+        all_new = len(new) == len(page.posts)
+        next_walk = Walk(walk.base, page.next_token, next_page_size(walk.page_size, all_new))
+    record = PageRecord(
+        walk=walk,
+        next_walk=next_walk,
+        history_complete=sub.history_complete or (page.next_token is None and not reached_known),
+        posts_read=len(page.posts),
+        x_requests=1,
+        status=SubscriberStatus.SYNCING,
+    )
+    return new, record
+
+
+def _store_page(sub: Subscriber, walk: Walk, page: LikesPage, *, ports: SyncPorts, policy: SyncPolicy) -> _Stored:
+    """Append the page's new likes. One that lost the like_count race to another writer (an archive import
+    appends beside the sync, a batch at a time) is classified again and retried without asking X again."""
+    conflicts = 0
+    while True:
+        new, record = _page_record(sub, walk, page, ports)
+        try:
+            sub = ports.likes.append_likes(sub, new, record, now=ports.clock.now())
+        except ConcurrentUpdate:
+            conflicts += 1
+            if conflicts > policy.conflict_retries:
+                raise
+            fresh = ports.subscribers.get_subscriber(sub.key, consistent=True)
+            if fresh is None:
+                raise
+            log.warning(
+                "storing a page conflicted; classifying it again",
+                extra={"username": sub.username, "like_count": fresh.like_count, "conflicts": conflicts},
+            )
+            sub = fresh
+            if fresh.walk is not None and fresh.walk != walk:
+                return _Stored(sub, moved_walk=fresh.walk)
+            continue
+        return _Stored(sub, new=new, next_walk=record.next_walk)
 
 
 def _fetch(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import api.app
 import api.context
 import fetcher.app
+import importer.app
 import worker.app
 
 
 def cold_start() -> None:
-    for built_once in (api.app.runtime, api.app.picker, api.context.accounts, fetcher.app.runtime, worker.app.runtime):
+    built = (api.app.runtime, api.app.picker, api.context.accounts, fetcher.app.runtime, worker.app.runtime)
+    for built_once in (*built, importer.app.runtime):
         built_once.cache_clear()

@@ -9,6 +9,7 @@ checkpoint, written with each batch of likes) belong to the import function's mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,18 +18,21 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.errors import DomainError
-from shared.models import ArchiveImport, ImportOrigin, ImportStatus
+from shared.archive_import import ImportMoved
+from shared.errors import ConcurrentUpdate, DomainError
+from shared.models import SOURCE_ARCHIVE, ArchiveImport, ImportOrigin, ImportProgress, ImportStatus, Post
 from shared.store.items import (
     CURRENT_IMPORT_SK,
     IMPORT_PREFIX,
     SUB_PREFIX,
     ImportItem,
+    ProfileItem,
     Table,
     condition_failed,
     epoch,
     subscriber_pk,
 )
+from shared.store.likes import put_likes
 
 # An import's record (its counts, its error) stays this long after it was started.
 IMPORT_RECORD_DAYS = 30
@@ -204,4 +208,106 @@ def to_import(item: ImportItem) -> ArchiveImport:
         validated=bool(item.validated),
         error_code=item.error_code,
         error_message=item.error_message,
+    )
+
+
+# --- the import function's own steps ----------------------------------------------------------------------
+
+
+class ImportSteps(ImportStore):
+    """The importer's transitions of an import item. Every step after `begin` is conditional on the status
+    `importing` and on the checkpoint this invocation last saw, so two invocations of one import never both
+    advance it; the step with likes writes them and the checkpoint in one transaction."""
+
+    def begin(self, imp: ArchiveImport, *, now: datetime) -> ArchiveImport | None:
+        """waiting_for_upload -> importing; None if it was not waiting any more (read it again)."""
+        items = self._table.imports
+        try:
+            self._item(imp).update(
+                actions=[items.status.set(ImportStatus.IMPORTING.value), items.updated_at.set(now)],
+                condition=items.status == ImportStatus.WAITING_FOR_UPLOAD.value,
+            )
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        return replace(imp, status=ImportStatus.IMPORTING, updated_at=now)
+
+    def mark_validated(self, imp: ArchiveImport, likes_found: int, *, now: datetime) -> ArchiveImport:
+        """The parse pass is through: the archive is well-formed and the owner's, with `likes_found` likes."""
+        items = self._table.imports
+        actions = [items.validated.set(True), items.likes_found.set(likes_found), items.updated_at.set(now)]
+        self._step(imp, actions)
+        return replace(imp, validated=True, likes_found=likes_found, updated_at=now)
+
+    def save_progress(self, imp: ArchiveImport, progress: ImportProgress, *, now: datetime) -> ArchiveImport:
+        """Move the checkpoint over entries that stored nothing new (already stored, or repeated)."""
+        self._step(imp, _progress_actions(progress, now))
+        return _moved_on(imp, progress, now)
+
+    def store_batch(
+        self, imp: ArchiveImport, like_count: int, posts: Sequence[Post], progress: ImportProgress, *, now: datetime
+    ) -> ArchiveImport:
+        """Append `posts` at slots like_count.. (source archive) and move the checkpoint to `progress`, in one
+        transaction: a crash leaves both or neither. ConcurrentUpdate when another writer moved like_count or
+        stored one of the posts first (read again and retry); ImportMoved when the import item moved."""
+        t = self._table
+        profile_actions: list[Action] = [
+            ProfileItem.like_count.set(like_count + len(posts)),
+            ProfileItem.version.add(1),
+        ]
+        try:
+            with TransactWrite(connection=t.connection) as tx:
+                put_likes(tx, t, imp.subscriber, like_count, posts, profile_actions, now=now, source=SOURCE_ARCHIVE)
+                tx.update(self._item(imp), actions=_progress_actions(progress, now), condition=self._at(imp))
+        except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
+            reasons = [r.code if r is not None else "None" for r in (exc.cancellation_reasons or [])]
+            if reasons and reasons[-1] == "ConditionalCheckFailed":
+                raise ImportMoved(f"import {imp.id} moved while storing a batch") from exc
+            raise ConcurrentUpdate(
+                f"archive batch of {len(posts)} likes for {imp.subscriber} at slot {like_count} was cancelled: "
+                f"{sorted(set(reasons) - {'None'})}"
+            ) from exc
+        return _moved_on(imp, progress, now)
+
+    def finish(self, imp: ArchiveImport, progress: ImportProgress, *, now: datetime) -> ArchiveImport:
+        """importing -> done, with the final counts."""
+        self._step(imp, [*_progress_actions(progress, now), ImportItem.status.set(ImportStatus.DONE.value)])
+        return replace(_moved_on(imp, progress, now), status=ImportStatus.DONE)
+
+    def _item(self, imp: ArchiveImport) -> ImportItem:
+        return self._table.imports(pk=subscriber_pk(imp.subscriber), sk=IMPORT_PREFIX + imp.id)
+
+    def _at(self, imp: ArchiveImport) -> Condition:
+        items = self._table.imports
+        at: Condition = (items.status == ImportStatus.IMPORTING.value) & (items.position == imp.position)
+        return at
+
+    def _step(self, imp: ArchiveImport, actions: Sequence[Action]) -> None:
+        try:
+            self._item(imp).update(actions=list(actions), condition=self._at(imp))
+        except UpdateError as exc:
+            if condition_failed(exc):
+                raise ImportMoved(f"import {imp.id} is no longer importing at entry {imp.position}") from exc
+            raise
+
+
+def _progress_actions(progress: ImportProgress, now: datetime) -> list[Action]:
+    return [
+        ImportItem.position.set(progress.position),
+        ImportItem.likes_stored.set(progress.likes_stored),
+        ImportItem.likes_already_stored.set(progress.likes_already_stored),
+        ImportItem.updated_at.set(now),
+    ]
+
+
+def _moved_on(imp: ArchiveImport, progress: ImportProgress, now: datetime) -> ArchiveImport:
+    return replace(
+        imp,
+        position=progress.position,
+        likes_stored=progress.likes_stored,
+        likes_already_stored=progress.likes_already_stored,
+        updated_at=now,
     )

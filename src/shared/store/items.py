@@ -130,6 +130,7 @@ class PostMarkerItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     slot = NumberAttribute()
+    source = UnicodeAttribute(null=True)  # who stored the post, unless the API (absent): "archive"
 
 
 class AppItem(Model):

@@ -16,7 +16,16 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.errors import ConcurrentUpdate
-from shared.models import PageRecord, Post, StoredLike, Subscriber, SubscriberStatus, Walk
+from shared.models import (
+    SOURCE_API,
+    PageRecord,
+    Post,
+    PostMarker,
+    StoredLike,
+    Subscriber,
+    SubscriberStatus,
+    Walk,
+)
 from shared.store.items import (
     POST_PREFIX,
     PROFILE_SK,
@@ -57,13 +66,17 @@ class LikeStore:
 
     def known_posts(self, key: str, post_ids: Iterable[str]) -> dict[str, int]:
         """Which of these posts are already stored, and in which slot (one BatchGetItem per 100 ids)."""
+        return {pid: marker.slot for pid, marker in self.post_markers(key, post_ids).items()}
+
+    def post_markers(self, key: str, post_ids: Iterable[str]) -> dict[str, PostMarker]:
+        """Which of these posts are already stored, in which slot and by whom (one BatchGetItem per 100 ids)."""
         pk = subscriber_pk(key)
         keys = [(pk, post_sk(pid)) for pid in dict.fromkeys(post_ids)]
         if not keys:
             return {}
         return {
-            marker.sk.removeprefix(POST_PREFIX): int(marker.slot)
-            for marker in self._table.marker.batch_get(keys, attributes_to_get=["sk", "slot"])
+            marker.sk.removeprefix(POST_PREFIX): PostMarker(int(marker.slot), marker.source or SOURCE_API)
+            for marker in self._table.marker.batch_get(keys, attributes_to_get=["sk", "slot", "source"])
         }
 
     def all_post_ids(self, key: str) -> list[tuple[int, str]]:
@@ -125,22 +138,9 @@ class LikeStore:
         source: str,
     ) -> None:
         t = self._table
-        pk = subscriber_pk(key)
         try:
             with TransactWrite(connection=t.connection) as tx:
-                for offset, post in enumerate(chunk):
-                    slot = count + offset
-                    item = t.slot(
-                        pk=pk, sk=slot_sk(slot), post_id=post.id, post=post.to_json(), source=source, first_seen_at=now
-                    )
-                    tx.save(item, condition=t.slot.sk.does_not_exist())
-                    tx.save(t.marker(pk=pk, sk=post_sk(post.id), slot=slot), condition=t.marker.sk.does_not_exist())
-                tx.update(
-                    t.profile(pk=pk, sk=PROFILE_SK),
-                    actions=profile_actions,
-                    condition=(ProfileItem.like_count == count)
-                    & (ProfileItem.status != SubscriberStatus.DELETING.value),
-                )
+                put_likes(tx, t, key, count, chunk, profile_actions, now=now, source=source)
         except TransactWriteError as exc:
             if exc.cause_response_code == "TransactionCanceledException":
                 reasons = [r.code for r in exc.cancellation_reasons if r is not None]
@@ -167,6 +167,35 @@ class LikeStore:
             if not condition_failed(exc):
                 raise
         return deleted, True
+
+
+def put_likes(
+    tx: TransactWrite,
+    t: Table,
+    key: str,
+    count: int,
+    posts: Sequence[Post],
+    profile_actions: list[Action],
+    *,
+    now: datetime,
+    source: str,
+) -> None:
+    """Add to `tx` the append of `posts` at slots count.. of `key`: the slot items, the post markers (none may
+    exist yet) and the profile update, guarded by like_count == count and a live subscription. The one shape of
+    an append, whoever appends (a sync, an import: see shared/archive_import.py)."""
+    pk = subscriber_pk(key)
+    for offset, post in enumerate(posts):
+        slot = count + offset
+        item = t.slot(pk=pk, sk=slot_sk(slot), post_id=post.id, post=post.to_json(), source=source, first_seen_at=now)
+        tx.save(item, condition=t.slot.sk.does_not_exist())
+        # A marker says who stored its post only when it is not the API (absent: api, as every marker before).
+        marker = t.marker(pk=pk, sk=post_sk(post.id), slot=slot, source=None if source == SOURCE_API else source)
+        tx.save(marker, condition=t.marker.sk.does_not_exist())
+    tx.update(
+        t.profile(pk=pk, sk=PROFILE_SK),
+        actions=profile_actions,
+        condition=(ProfileItem.like_count == count) & (ProfileItem.status != SubscriberStatus.DELETING.value),
+    )
 
 
 def _walk_actions(walk: Walk | None) -> list[Action]:
