@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 
 from ops.queues import QueueMessage, peek
 from ops.render import Style, iso, table, truncate, when
-from shared.bundle import parse_object_key
+from shared.bundle import object_key, parse_object_key
 from shared.errors import MalformedMessage
 from shared.models import ArchiveImport, Subscriber
 from shared.store import SubscriberStore
@@ -104,12 +104,11 @@ def upload_named(body: str) -> tuple[str, str] | None:
         key = (s3.get("object") or {}).get("key") if isinstance(s3, dict) else None
         if isinstance(key, str):
             return parse_object_key(unquote_plus(key))  # S3 URL-encodes the key in its events
-    for field in ("object_key", "key"):
-        if isinstance(data.get(field), str):
-            return parse_object_key(data[field])
-    subscriber, import_id = data.get("subscriber"), data.get("import_id")
-    if isinstance(subscriber, str) and isinstance(import_id, str):
-        return subscriber, import_id
+    request = data.get("import")  # the import function's own continuation: {"import": {"subscriber", "id"}}
+    if isinstance(request, dict):
+        subscriber, import_id = request.get("subscriber"), request.get("id")
+        if isinstance(subscriber, str) and isinstance(import_id, str):
+            return parse_object_key(object_key(subscriber, import_id))
     return None
 
 

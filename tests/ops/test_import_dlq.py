@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.provision import REGION, StackResources
+from shared.archive_import import ImportRequest
 from shared.bundle import object_key
 from shared.models import ArchiveImport, ImportOrigin, ImportStatus
 from shared.store import Stores
@@ -74,20 +75,24 @@ def test_peek_names_the_import_of_each_dead_letter_beside_the_fetch_ones(
     upload = s3_record(object_key(X_USER_ID, IMPORT_ID).replace("/", "%2F"))
     sqs.send_message(QueueUrl=ops_stack.import_dlq_url, MessageBody=upload)
     sqs.send_message(QueueUrl=ops_stack.import_dlq_url, MessageBody='{"what": "else"}')
+    # and the import function's own continuation of that import, in the shape it sends
+    continuation = ImportRequest(X_USER_ID, IMPORT_ID).continuation_body()
+    sqs.send_message(QueueUrl=ops_stack.import_dlq_url, MessageBody=continuation)
     sqs.send_message(QueueUrl=ops_stack.dlq_url, MessageBody=SYNC)
 
     # When the operator peeks at both
     data = json.loads(cli("--json", "dlq", "peek").out)
 
     # Then each message says its queue, and the import's says whose import it is and where it stands
-    assert (data["visible"], data["peeked"]) == (3, 3)
-    assert [(q["queue"], q["visible"]) for q in data["queues"]] == [("fetch", 1), ("import", 2)]
+    assert (data["visible"], data["peeked"]) == (4, 4)
+    assert [(q["queue"], q["visible"]) for q in data["queues"]] == [("fetch", 1), ("import", 3)]
     by_body = {m["body"]: m for m in data["messages"]}
     assert by_body[SYNC]["queue"] == "fetch"
     imported = by_body[upload]
     assert (imported["queue"], imported["username"], imported["import_id"]) == ("import", "Demo", IMPORT_ID)
     assert imported["last_error"] == "no error recorded (import importing, 41,200 of 152,318 likes)"
     assert by_body['{"what": "else"}']["last_error"] == "malformed: not an upload's notification"
+    assert (by_body[continuation]["username"], by_body[continuation]["import_id"]) == ("Demo", IMPORT_ID)
 
     # And in a terminal, the import queue's own table
     text = cli("dlq", "peek", "--queue", "import").out
