@@ -165,9 +165,11 @@ def test_a_username_x_would_not_allow_is_a_usage_error(cli: Cli, capsys: pytest.
 
 
 def test_show_gives_a_connected_accounts_own_rate_window(cli: Cli, store: Stores) -> None:
-    # Given a connected account whose last request left 71 of its own window, resetting in ten minutes
-    store.subscribers.create_subscriber("1600000002", "ada", NOW, NOW, x_user_id="1600000002", auth=AuthKind.OAUTH2)
-    store.subscribers.save_rate_window("1600000002", 71, NOW + timedelta(minutes=10))
+    # Given a connected account whose last request left 71 of its own window, resetting in ten minutes (from
+    # now: NOW is when the module was imported, which a long run leaves far behind)
+    now = datetime.now(UTC)
+    store.subscribers.create_subscriber("1600000002", "ada", now, now, x_user_id="1600000002", auth=AuthKind.OAUTH2)
+    store.subscribers.save_rate_window("1600000002", 71, now + timedelta(minutes=10))
 
     text = cli("subscribers", "show", "ada").out
     data = json.loads(cli("--json", "subscribers", "show", "ada").out)
