@@ -15,7 +15,7 @@ import random
 import struct
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -267,7 +267,7 @@ def encrypted() -> bytes:
     return patch_entry(data, "data/like.js", flags=0x1)
 
 
-BAD_ZIPS = {
+BAD_ZIPS: dict[str, tuple[Callable[[], bytes], str]] = {
     "not a zip": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(2000), "This file isn't a zip archive."),
     "no like.js": (
         lambda: make_zip([("data/tweets.js", b"window.YTD.tweets.part0 = []", zipfile.ZIP_DEFLATED)]),
@@ -566,7 +566,7 @@ def render_archive_card(page: Any, post: dict[str, Any], own: bool = True) -> di
 
 def test_an_archive_card_derives_its_date_from_the_snowflake_and_links_only_http(module_page: Any) -> None:
     # Given an archive post without created_at, with a bare URL and a javascript: one in its text
-    post = {
+    post: dict[str, Any] = {
         "id": "1584000000000000000",
         "text": "see https://t.co/abc, and javascript:alert(1) <b>x</b>",
         "url": "https://x.com/i/status/1584000000000000000",
@@ -591,7 +591,7 @@ def test_an_archive_card_derives_its_date_from_the_snowflake_and_links_only_http
 def test_a_deleted_posts_archive_card_says_its_text_is_gone_and_a_visitor_sees_their_archive(
     module_page: Any,
 ) -> None:
-    post = {"id": "1800000000000000000", "text": "", "url": "https://x.com/i/status/1800000000000000000",
+    post: dict[str, Any] = {"id": "1800000000000000000", "text": "", "url": "https://x.com/i/status/1800000000000000000",
             "author": None, "links": [], "media": []}  # fmt: skip
 
     card = render_archive_card(module_page, post, own=False)
