@@ -71,11 +71,12 @@ function say(stage, title, detail, percent = null, { force = false } = {}) {
   $("import-progress").hidden = !title;
 }
 
-function fail(message) {
+/** Say what went wrong; "Try again" only where the same file may work next time (not a refused archive). */
+function fail(message, retry = false) {
   const box = $("import-error");
   box.textContent = message ?? "";
   box.hidden = !message;
-  $("import-again").hidden = !message || !lastFile;
+  $("import-again").hidden = !message || !retry || !lastFile;
 }
 
 function readingDetail({ entries, of, bytes }) {
@@ -127,8 +128,9 @@ async function start(file) {
     await follow(current, name, data.id);
   } catch (error) {
     if (current.ended || error?.name === "AbortError") return;
-    if (error instanceof ArchiveError) endWith(error.message);
-    else if (error instanceof NetworkError || error instanceof UploadError) endWith(error.message);
+    if (error instanceof ArchiveError) endWith(error.message, false); // another file, not another try
+    else if (error instanceof UploadError) endWith(error.message);
+    else if (error instanceof NetworkError) endWith("Couldn't reach random-likes. Check your connection, then try again.");
     else {
       console.warn("random-likes import:", error?.name);
       endWith("Something went wrong in the page while importing. Try again.");
@@ -141,9 +143,9 @@ async function start(file) {
   }
 }
 
-function endWith(message) {
+function endWith(message, retry = true) {
   say("failed", "", "", null, { force: true });
-  fail(message);
+  fail(message, retry);
 }
 
 function answerMessage(status, data) {

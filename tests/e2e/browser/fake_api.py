@@ -137,6 +137,7 @@ class FakeApi:
     import_running: bool = False
     running_import_id: str | None = None  # given in the 409, for the page to follow
     uploads: list[Upload] = field(default_factory=list)
+    upload_status: int = 204  # S3's answer to the upload (403: the policy expired or was broken)
     imports_started: int = 0
     archive_picks: bool = False  # picks answer archive likes (no author, no media, liked.source archive)
 
@@ -252,8 +253,12 @@ def person(browser: Any, api: FakeApi, viewer: str | None, **options: Any) -> It
             route.fulfill(status=status, headers={"content-type": "application/json"}, body=body)
         elif url.path == UPLOAD_PATH and request.method == "POST":
             content_type = request.headers.get("content-type", "")
-            api.uploads.append(parse_multipart(content_type, request.post_data_buffer or b""))
-            route.fulfill(status=204, body="")
+            if api.upload_status == 204:
+                api.uploads.append(parse_multipart(content_type, request.post_data_buffer or b""))
+                route.fulfill(status=204, body="")
+            else:
+                refused = "<Error><Code>AccessDenied</Code><Message>Invalid according to Policy</Message></Error>"
+                route.fulfill(status=api.upload_status, headers={"content-type": "application/xml"}, body=refused)
         elif url.path == "/auth/x/login":
             api.calls.append(f"GET /auth/x/login?next={parse_qs(url.query).get('next', [''])[0]}")
             route.fulfill(status=200, headers={"content-type": "text/plain"}, body="X's consent page")

@@ -302,7 +302,7 @@ def test_a_bad_zip_is_refused_at_once_with_its_reason_and_nothing_is_uploaded(br
 
         wait_for_stage(page, "failed")
         assert message in page.text_content("#import-error")
-        assert page.is_visible("#import-again")
+        assert not page.is_visible("#import-again")  # the same file would fail the same way: pick another
         # Nothing asked of the API, nothing sent to S3
         assert not [c for c in api.calls if "/imports" in c]
         assert api.uploads == []
@@ -485,6 +485,30 @@ def test_a_failed_import_says_the_servers_message_and_trying_again_runs_it_again
         wait_for_stage(page, "done")
         assert len(api.uploads) == 2
         assert not page.is_visible("#import-error")
+
+
+def test_an_upload_s3_refuses_is_said_plainly_and_can_be_tried_again(browser: Any) -> None:
+    # Given S3 refusing the upload (the presigned POST expired while the zip was read)
+    api = FakeApi(subs={"demo": Sub("demo")}, import_states=successful_import(), upload_status=403)
+    with owner_page(browser, api) as watched:
+        page = watched.page
+
+        pick(page, x_archive(media_mb=0).data)
+
+        # Then the page says so in words, not S3's XML
+        wait_for_stage(page, "failed")
+        assert page.text_content("#import-error") == (
+            "The upload was refused (HTTP 403): it may have taken too long. Try again."
+        )
+        assert "AccessDenied" not in page.content()
+        assert audit(page) == []
+
+        # When S3 takes it the next time, "Try again" reads the same file, asks for a new presigned POST, and ends done
+        api.upload_status = 204
+        page.click("#import-again")
+        wait_for_stage(page, "done")
+        assert api.imports_started == 2
+        assert len(api.uploads) == 1
 
 
 def test_the_whole_import_works_from_the_keyboard(browser: Any) -> None:
