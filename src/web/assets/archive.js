@@ -138,11 +138,13 @@ function* walkDirectory(bytes, count) {
   }
 }
 
+// X's zip holds data/ at its root; one re-zipped after unpacking has it inside one folder (never __MACOSX's).
+const TAKEN = /^(?:(?!__MACOSX\/)[^/]+\/)?data\/(account\.js|like(?:-part[1-9][0-9]{0,3})?\.js)$/;
+
 /** The bundle's member name of a zip entry we take (account.js, like*.js), or null for anything else. */
 function memberOf(name) {
-  if (!name.startsWith("data/")) return null;
-  const base = name.slice("data/".length);
-  return base === ACCOUNT || LIKE_PART.test(base) ? base : null;
+  const found = TAKEN.exec(name);
+  return found ? found[1] : null;
 }
 
 function partNumber(member) {
@@ -180,7 +182,7 @@ async function readEntry(file, entry, budget, onBytes) {
   const start = entry.localOffset + 30 + header.getUint16(26, true) + header.getUint16(28, true);
   if (start + entry.compressed > file.size) throw notZip();
   let stream = file.slice(start, start + entry.compressed).stream();
-  if (entry.method === 8) stream = stream.pipeThrough(new DecompressionStream("deflate-raw"));
+  if (entry.method === 8) stream = stream.pipeThrough(inflater());
   const reader = stream.getReader();
   const chunks = [];
   let total = 0;
@@ -217,6 +219,17 @@ async function readEntry(file, entry, budget, onBytes) {
   return bytes;
 }
 
+function inflater() {
+  try {
+    return new DecompressionStream("deflate-raw");
+  } catch {
+    throw new ArchiveError(
+      "unsupported_browser",
+      "This browser can't open zip files. Use a recent Chrome, Edge, Firefox or Safari, or pick the archive's data/like.js.",
+    );
+  }
+}
+
 function looksLikeLikes(bytes) {
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/^\uFEFF/, "").trimStart();
   return head.startsWith(LIKE_START);
@@ -242,7 +255,10 @@ export async function readArchive(file, onProgress = () => {}) {
     }
     const member = memberOf(entry.name);
     if (member === null) continue; // media, DMs and the rest stay unread
-    if (taken.has(member)) throw new ArchiveError("duplicate", `This zip holds ${entry.name} twice.`);
+    if (taken.has(member)) {
+      const both = `${taken.get(member).name} and ${entry.name}`;
+      throw new ArchiveError("duplicate", `This zip holds two ${member} (${both}): choose the zip X sent you.`);
+    }
     if (entry.flags & 0x1) {
       throw new ArchiveError("encrypted", `${entry.name} in this zip is encrypted. X's archives are not: use the zip X sent you.`);
     }

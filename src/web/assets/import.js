@@ -247,11 +247,14 @@ async function follow(current, name, id, prefix = "") {
 function showRunning(item, prefix) {
   if (item.status === "waiting_for_upload") {
     say("checking", `${prefix}Uploaded. Waiting for the import to start…`, "");
-  } else if (!item.validated) {
+    return;
+  }
+  // likes_processed and validated are the progress; without them, what is stored says as much.
+  const done = item.likes_processed ?? (item.likes_stored ?? 0) + (item.likes_already_stored ?? 0);
+  if (!(item.validated ?? done > 0)) {
     const found = Number.isInteger(item.likes_found) && item.likes_found > 0 ? `${likes(item.likes_found)} so far` : "";
     say("checking", `${prefix}Checking your archive…`, found);
   } else {
-    const done = item.likes_processed ?? 0;
     const of = item.likes_found ?? 0;
     const percent = of > 0 ? Math.floor((100 * done) / of) : null;
     say("importing", `${prefix}Importing your likes…`, `${count(done)} of ${likes(of)}`, percent);

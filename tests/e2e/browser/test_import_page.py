@@ -362,6 +362,54 @@ def test_a_zip64_archive_is_read_through_its_zip64_end_record(browser: Any) -> N
     assert members == [["like.js", likes_js(0, 5)]]
 
 
+def read_in_page(browser: Any, data: bytes) -> Any:
+    """What archive.js's readArchive makes of `data`: [[name, text], ...], or {"code", "message"} if it refuses."""
+    with module_context(browser) as page:
+        serve_bytes(page, "/_test/archive.zip", data)
+        return page.evaluate(
+            """async () => {
+                const { readArchive } = await import("./archive.js");
+                const file = new File([await (await fetch("/_test/archive.zip")).blob()], "archive.zip");
+                try {
+                    const members = await readArchive(file);
+                    return members.map((m) => [m.name, new TextDecoder().decode(m.bytes)]);
+                } catch (error) {
+                    return { code: error.code, message: error.message };
+                }
+            }"""
+        )
+
+
+def test_an_archive_unpacked_and_zipped_again_inside_one_folder_is_read_too(browser: Any) -> None:
+    # Given the archive re-zipped by macOS's Finder: everything in one folder, plus __MACOSX's resource forks
+    folder = "twitter-2026-01-02-abc"
+    data = make_zip(
+        [
+            (f"{folder}/data/like.js", likes_js(0, 2).encode(), zipfile.ZIP_DEFLATED),
+            (f"{folder}/data/account.js", account_js().encode(), zipfile.ZIP_DEFLATED),
+            (f"__MACOSX/{folder}/data/._like.js", b"\x00\x05\x16\x07", zipfile.ZIP_STORED),
+            ("__MACOSX/data/like.js", b"not the likes", zipfile.ZIP_STORED),
+        ]
+    )
+
+    # Then the page takes its account.js and like.js, and nothing of __MACOSX
+    assert read_in_page(browser, data) == [["account.js", account_js()], ["like.js", likes_js(0, 2)]]
+
+
+def test_two_like_js_in_one_zip_are_refused_rather_than_guessed_between(browser: Any) -> None:
+    data = make_zip(
+        [
+            ("data/like.js", likes_js(0, 2).encode(), zipfile.ZIP_DEFLATED),
+            ("copy/data/like.js", likes_js(0, 3).encode(), zipfile.ZIP_DEFLATED),
+        ]
+    )
+
+    assert read_in_page(browser, data) == {
+        "code": "duplicate",
+        "message": "This zip holds two like.js (data/like.js and copy/data/like.js): choose the zip X sent you.",
+    }
+
+
 def test_the_bundle_the_page_writes_is_read_by_python_tarfile_byte_for_byte(browser: Any) -> None:
     # Given members of awkward sizes: empty, exactly one block, one byte over, non-ASCII text
     members = {
