@@ -21,7 +21,7 @@ function megabytes(bytes) {
 }
 
 let owner = null; // the username whose panel this is
-let run = null; // the import being run: {file, controller, ended}
+let run = null; // the import being run: {controller, ended}
 let lastFile = null;
 let lastSaid = { stage: "", at: 0 };
 
@@ -31,6 +31,8 @@ export function showImport(name) {
   if (name && owner && name.toLowerCase() !== owner.toLowerCase()) reset();
   owner = name;
   section.hidden = !name;
+  const id = name ? remembered(name) : null;
+  if (id && !run) resume(id);
 }
 
 function reset() {
@@ -83,16 +85,37 @@ function readingDetail({ entries, of, bytes }) {
   return `${entries} of ${of} ${of === 1 ? "file" : "files"} · ${megabytes(bytes)} of likes read`;
 }
 
-/** Run the whole import of `file`; every outcome ends in a said result or a said failure. */
-async function start(file) {
+/** Run `steps(current, name)` as the one import of this page; every outcome ends said (result or failure). */
+async function runImport(steps) {
   if (!owner || run) return;
   const name = owner;
-  const current = { file, controller: new AbortController(), ended: false };
+  const current = { controller: new AbortController(), ended: false };
   run = current;
-  lastFile = file;
   fail(null);
   setBusy(true);
   try {
+    await steps(current, name);
+  } catch (error) {
+    if (current.ended || error?.name === "AbortError") return;
+    if (error instanceof ArchiveError) endWith(error.message, false); // another file, not another try
+    else if (error instanceof UploadError) endWith(error.message);
+    else if (error instanceof NetworkError) endWith("Couldn't reach random-likes. Check your connection, then try again.");
+    else {
+      console.warn("random-likes import:", error?.name);
+      endWith("Something went wrong in the page while importing. Try again.");
+    }
+  } finally {
+    if (run === current) {
+      run = null;
+      setBusy(false);
+    }
+  }
+}
+
+/** Import `file`: read it, ask for the presigned POST, upload the bundle, follow the import to its end. */
+function start(file) {
+  return runImport(async (current, name) => {
+    lastFile = file;
     say("reading", "Reading your archive…", `${file.name} · ${megabytes(file.size)}`, null, { force: true });
     const members = await readArchive(file, (progress) => {
       if (!current.ended) say("reading", "Reading your archive…", readingDetail(progress));
@@ -124,22 +147,43 @@ async function start(file) {
     }
     await upload(current, data.upload, bundle);
     if (current.ended) return;
+    remember(name, data.id); // a reload from here on picks the import up again
     say("checking", "Uploaded. Waiting for the import to start…", "", null, { force: true });
     await follow(current, name, data.id);
-  } catch (error) {
-    if (current.ended || error?.name === "AbortError") return;
-    if (error instanceof ArchiveError) endWith(error.message, false); // another file, not another try
-    else if (error instanceof UploadError) endWith(error.message);
-    else if (error instanceof NetworkError) endWith("Couldn't reach random-likes. Check your connection, then try again.");
-    else {
-      console.warn("random-likes import:", error?.name);
-      endWith("Something went wrong in the page while importing. Try again.");
-    }
-  } finally {
-    if (run === current) {
-      run = null;
-      setBusy(false);
-    }
+  });
+}
+
+/** Follow an import this tab uploaded before a reload. */
+function resume(id) {
+  return runImport(async (current, name) => {
+    say("checking", "Following the import you started…", "", null, { force: true });
+    await follow(current, name, id);
+  });
+}
+
+const storageKey = (name) => `random-likes:import:${name.toLowerCase()}`;
+
+function remember(name, id) {
+  try {
+    sessionStorage.setItem(storageKey(name), id);
+  } catch {
+    // storage refused (private mode, quota): only a reload loses track, the import itself goes on
+  }
+}
+
+function forget(name) {
+  try {
+    sessionStorage.removeItem(storageKey(name));
+  } catch {
+    // as above
+  }
+}
+
+function remembered(name) {
+  try {
+    return sessionStorage.getItem(storageKey(name));
+  } catch {
+    return null;
   }
 }
 
@@ -220,10 +264,12 @@ async function follow(current, name, id, prefix = "") {
     }
     if (current.ended) return;
     if (answer && answer.status !== 200) {
+      forget(name);
       endWith(answerMessage(answer.status, answer.data).replace("didn't start", "can't be followed"));
       return;
     }
     const item = answer?.data;
+    if (item?.status === "done" || item?.status === "failed") forget(name);
     if (item?.status === "done") {
       showDone(item);
       // app.js refreshes the count (and the first card, if there was none) on this.

@@ -535,6 +535,35 @@ def test_a_failed_import_says_the_servers_message_and_trying_again_runs_it_again
         assert not page.is_visible("#import-error")
 
 
+def test_a_reload_during_the_import_picks_it_up_again(browser: Any) -> None:
+    # Given an import uploaded and running (it stays at 41,200 likes for now)
+    states = successful_import()
+    api = FakeApi(subs={"demo": Sub("demo")}, import_states=states[:2])
+    with owner_page(browser, api) as watched:
+        page = watched.page
+        pick(page, x_archive(media_mb=0).data)
+        wait_for_stage(page, "importing")
+
+        # When the owner reloads the page
+        page.reload()
+        watched.wait_for_view("card")
+
+        # Then the page follows the same import again, to its end, without a second upload
+        wait_for_stage(page, "importing")
+        api.import_states = states[2:]
+        wait_for_stage(page, "done")
+        assert said(page) == "Imported 152,318 likes: 150,001 new, 2,317 already here."
+        assert api.imports_started == 1
+        assert len(api.uploads) == 1
+
+        # And once it has ended, a reload shows nothing of it
+        page.reload()
+        watched.wait_for_view("card")
+        page.wait_for_selector("#import-file", state="visible")
+        assert page.get_attribute("#import", "data-stage") is None
+        assert said(page) == ""
+
+
 def test_an_upload_s3_refuses_is_said_plainly_and_can_be_tried_again(browser: Any) -> None:
     # Given S3 refusing the upload (the presigned POST expired while the zip was read)
     api = FakeApi(subs={"demo": Sub("demo")}, import_states=successful_import(), upload_status=403)
