@@ -132,7 +132,7 @@ function start(file) {
     if (current.ended) return;
     const error = errorOf(data);
     if (status === 409 && error?.code === "import_running") {
-      const runningId = error.import_id ?? error.id;
+      const runningId = error.import?.id; // the running import, as GET .../imports/{id} answers it
       if (typeof runningId === "string" && runningId) {
         say("checking", "An import of your likes is already running: following it…", "", null, { force: true });
         await follow(current, name, runningId, "Already running · ");

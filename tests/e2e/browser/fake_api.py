@@ -135,7 +135,7 @@ class FakeApi:
     ended: set[str] = field(default_factory=set)  # viewers whose session ended (sign out, disconnect)
     import_states: list[dict[str, Any]] = field(default_factory=list)
     import_running: bool = False
-    running_import_id: str | None = None  # given in the 409, for the page to follow
+    running_import_id: str | None = None  # the 409's error.import.id, for the page to follow
     uploads: list[Upload] = field(default_factory=list)
     upload_status: int = 204  # S3's answer to the upload (403: the policy expired or was broken)
     imports_started: int = 0
@@ -207,7 +207,7 @@ class FakeApi:
             if self.import_running:
                 error: dict[str, Any] = {"code": "import_running", "message": "an import of these likes is running"}
                 if self.running_import_id:
-                    error["import_id"] = self.running_import_id
+                    error["import"] = {"id": self.running_import_id, **import_state("importing")}
                 return 409, {"error": error}
             self.imports_started += 1
             import_id = f"imp{self.imports_started:013d}abcdef"
