@@ -167,13 +167,13 @@ function mediaItem(item, index, total, postLink) {
 
 // X's post ids are snowflakes: the top bits count milliseconds since X's epoch (2010-11-04T01:42:54.657Z).
 const SNOWFLAKE_EPOCH_MS = 1288834974657n;
+// Posts from before November 2010 have sequential ids (up to ~29.7 billion) that carry no time at all.
+const FIRST_SNOWFLAKE = 30_000_000_000n;
 
 /** When post `id` was created, from the id itself, or null for an id that is not a snowflake. */
 export function snowflakeDate(id) {
-  if (typeof id !== "string" || !/^[0-9]{1,20}$/.test(id)) return null;
+  if (typeof id !== "string" || !/^[0-9]{1,20}$/.test(id) || BigInt(id) < FIRST_SNOWFLAKE) return null;
   const ms = (BigInt(id) >> 22n) + SNOWFLAKE_EPOCH_MS;
-  // Ids from before snowflakes (2010) carry no time: their "date" would be the epoch itself.
-  if (BigInt(id) >> 22n === 0n) return null;
   const when = new Date(Number(ms));
   return Number.isNaN(when.getTime()) ? null : when;
 }

@@ -689,6 +689,27 @@ def test_an_archive_card_derives_its_date_from_the_snowflake_and_links_only_http
     assert card["label"] == "Liked post, from the X archive"
 
 
+@pytest.mark.parametrize(
+    ("post_id", "expected"),
+    [
+        ("1584000000000000000", "2022-10-23T01:53:23.953Z"),  # (id >> 22) + 1288834974657 ms
+        ("20", None),  # jack's first post, 2006: a sequential id, no time in it
+        ("29700859247", None),  # the last sequential ids
+        ("not-an-id", None),
+    ],
+)
+def test_the_date_of_a_post_comes_from_its_snowflake_id(module_page: Any, post_id: str, expected: str | None) -> None:
+    when = module_page.evaluate(
+        """async (id) => {
+            const { snowflakeDate } = await import("./card.js");
+            return snowflakeDate(id)?.toISOString() ?? null;
+        }""",
+        post_id,
+    )
+
+    assert when == expected
+
+
 def test_a_deleted_posts_archive_card_says_its_text_is_gone_and_a_visitor_sees_their_archive(
     module_page: Any,
 ) -> None:
