@@ -278,7 +278,7 @@ async function follow(current, name, id, prefix = "") {
     }
     if (item?.status === "failed") {
       const message = item.error?.message ? sentence(item.error.message) : "The import failed.";
-      endWith(`The import failed: ${message} Nothing was half stored; you can try again.`);
+      endWith(`The import failed: ${message}`);
       return;
     }
     if (item) showRunning(item, prefix);

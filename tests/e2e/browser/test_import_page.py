@@ -520,8 +520,7 @@ def test_a_failed_import_says_the_servers_message_and_trying_again_runs_it_again
         # Then its message, and a way to try again
         wait_for_stage(page, "failed")
         assert page.text_content("#import-error") == (
-            "The import failed: This archive belongs to another X account (id 42). "
-            "Nothing was half stored; you can try again."
+            "The import failed: This archive belongs to another X account (id 42)."
         )
         assert page.is_visible("#import-again")
         assert audit(page) == []
