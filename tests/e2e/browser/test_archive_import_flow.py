@@ -31,6 +31,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SYNC_TIMEOUT_S = 120.0
 IMPORT_TIMEOUT_MS = 180_000
+# The size of every file the page uploads (Chromium keeps a Blob's bytes out of Playwright's request events).
+RECORD_UPLOADS = """
+window.__uploaded = [];
+const send = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.send = function (body) {
+  if (body instanceof FormData) {
+    for (const [, value] of body) if (value instanceof Blob) window.__uploaded.push(value.size);
+  }
+  return send.call(this, body);
+};
+"""
 ARCHIVE_DRAWS = 60  # a fifth of bigfan's likes come only from the archive: 60 draws all missing them is ~1e-6
 
 
@@ -80,6 +91,7 @@ def test_bigfan_imports_their_archive_through_the_page_and_gets_back_more_than_t
     owner = open_page()
     page = owner.page
     page.add_init_script(RECORD_READS)
+    page.add_init_script(RECORD_UPLOADS)
     page.goto(stack.url)
     owner.wait_for_view("start")
     connect_on_the_page(owner, stack, "bigfan")
@@ -142,6 +154,11 @@ def test_bigfan_imports_their_archive_through_the_page_and_gets_back_more_than_t
     x_origin = origin(stack.x_url)
     assert {origin(url) for url in owner.foreign_requests()} <= {x_origin, upload_origin}
     assert any(origin(url) == upload_origin for url in owner.requests)
+    uploaded = page.evaluate("window.__uploaded")
+    assert len(uploaded) == 1
+    assert 0 < uploaded[0] < len(answer.content) / 10, (
+        f"uploaded {uploaded[0]:,} bytes of a {len(answer.content):,}-byte zip"
+    )
     with zipfile.ZipFile(io.BytesIO(answer.content)) as zipped:
         taken = {
             n.removeprefix("data/"): b"" for n in zipped.namelist() if re.fullmatch(r"data/(account|like.*)\.js", n)
