@@ -1,5 +1,6 @@
 // The signed-in person: who they are (top right), and what only the owner of a subscription may do with it
-// (the "Your likes" panel): share it by link or keep it private, sign out, disconnect and delete everything.
+// (the "Your likes" panel): share it by link or keep it private, import the X archive (import.js), sign out,
+// disconnect and delete everything.
 // The session itself is an HttpOnly cookie: this never sees it, it only asks the API who is signed in.
 
 import { api, errorOf, loginHref } from "./api.js";
@@ -60,8 +61,9 @@ export function showOwner(sub) {
   const panel = $("owner");
   shown = sub;
   panel.hidden = !sub;
+  const name = sub ? (sub.username ?? me?.username) : null;
+  showImportFor(name);
   if (!sub) return;
-  const name = sub.username ?? me?.username;
   const isPublic = sub.visibility === "public";
   $("share").checked = isPublic;
   $("share-state").textContent = isPublic
@@ -73,6 +75,21 @@ export function showOwner(sub) {
   $("confirm-name").textContent = `@${name}`;
   // X refused the token: whatever the page shows (a card of the likes kept, or the status), offer to reconnect.
   $("reconnect-row").hidden = sub.status !== "reconnect_needed";
+}
+
+// Only an owner imports: the import's modules (import.js, archive.js) load the first time one shows up.
+let importModule = null;
+
+function showImportFor(name) {
+  $("import").hidden = !name;
+  if (!name && !importModule) return;
+  importModule ??= import("./import.js").then((module) => {
+    module.wireImport();
+    return module;
+  });
+  importModule.then((module) => module.showImport(name)).catch(() => {
+    $("import").hidden = true; // the page works on without it
+  });
 }
 
 function ownerError(message) {

@@ -52,6 +52,9 @@ export const api = {
   share: (name, visibility) => call("PATCH", user(name), { body: { visibility } }),
   disconnect: (name) => call("DELETE", user(name)),
   signOut: () => call("POST", "auth/logout", { body: {} }),
+  // An archive import: the presigned POST for its bundle (201, or 409 import_running), then its progress.
+  startImport: (name, signal) => call("POST", `${user(name)}/imports`, { body: {}, signal }),
+  importStatus: (name, id, signal) => call("GET", `${user(name)}/imports/${encodeURIComponent(id)}`, { signal }),
 };
 
 /**

@@ -160,16 +160,19 @@ async function draw(s, { checkStatus = false } = {}) {
 }
 
 function showCard(s, pick) {
-  ui.cardSlot.replaceChildren(renderCard(pick.post));
+  ui.cardSlot.replaceChildren(renderCard(pick.post, { liked: pick.liked, own: s.own }));
   s.showing = String(pick.post.id);
-  const n = pick.like_count;
-  ui.count.textContent = `${new Intl.NumberFormat().format(n)} ${n === 1 ? "like" : "likes"} of @${s.name}`;
+  showCount(s, pick.like_count);
   show("card");
   performance.mark("random-likes:card");
   if (performance.getEntriesByName("random-likes:click", "mark").length) {
     performance.measure("random-likes:click-to-card", "random-likes:click", "random-likes:card");
     performance.clearMarks("random-likes:click");
   }
+}
+
+function showCount(s, n) {
+  ui.count.textContent = `${new Intl.NumberFormat().format(n)} ${n === 1 ? "like" : "likes"} of @${s.name}`;
 }
 
 function another() {
@@ -269,6 +272,7 @@ function applyStatus(s, sub) {
   // Progress resets the backoff; no news stretches it (2 s → 10 s).
   s.delay = count !== s.seenCount ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, Math.round(s.delay * 1.5));
   s.seenCount = count;
+  if (s.showing && count > 0) showCount(s, count); // an import (or the sync) added some
   // Above the card while the sync carries on; gone once it is done.
   const syncing = sub.status !== "ready";
   ui.syncLine.hidden = !syncing;
@@ -398,6 +402,10 @@ function disconnected(name) {
 
 wireConnectLinks();
 wireOwner({ onDisconnected: disconnected });
+// An import is done (import.js): the count (and, if nothing was stored before, the first card) follows.
+document.addEventListener("random-likes:imported", () => {
+  if (session?.own && !session.ended) refreshStatus(session);
+});
 
 async function start() {
   const initial = new URL(location.href).searchParams.get("u");

@@ -70,12 +70,53 @@ function authorLine(author) {
   return who;
 }
 
-function postText(post) {
+// A bare URL in an archive post's text (the archive keeps t.co links in the text, without their offsets).
+const BARE_URL = /https?:\/\/[^\s<>"]+/g;
+
+/** Plain text pieces with their bare http(s) URLs as links too (archive posts only). */
+function withBareLinks(pieces) {
+  const out = [];
+  for (const piece of pieces) {
+    if (piece.href) {
+      out.push(piece);
+      continue;
+    }
+    let at = 0;
+    for (const found of piece.text.matchAll(BARE_URL)) {
+      const url = found[0].replace(/[.,;:!?)\]]+$/, "");
+      out.push({ text: piece.text.slice(at, found.index) });
+      out.push(safeHttpUrl(url) ? { text: url, href: url } : { text: url });
+      at = found.index + url.length;
+    }
+    out.push({ text: piece.text.slice(at) });
+  }
+  return out.filter((piece) => piece.text);
+}
+
+/** The links of an archive post carry no offsets: each is placed where its URL is found in the text. */
+function placeable(links) {
+  if (!Array.isArray(links)) return [];
+  return links
+    .filter((link) => link && typeof link === "object")
+    .map((link) => {
+      const url = typeof link.url === "string" && link.url ? link.url : link.expanded_url;
+      return { ...link, url, start: Number.isInteger(link.start) && link.start >= 0 ? link.start : 0 };
+    });
+}
+
+function postText(post, fromArchive) {
   const p = el("p", "text");
   p.dir = "auto";
   p.setAttribute("elementtiming", "card-text"); // when the text was painted, for bench/page_click.py
   const media = Array.isArray(post.media) && post.media.length > 0;
-  for (const piece of textPieces(post.text, post.links, { hasMedia: media })) {
+  let pieces = textPieces(post.text, fromArchive ? placeable(post.links) : post.links, { hasMedia: media });
+  if (fromArchive) pieces = withBareLinks(pieces);
+  if (fromArchive && pieces.length === 0) {
+    p.classList.add("text-missing");
+    p.append("This post's text isn't in the archive: it may have been deleted.");
+    return p;
+  }
+  for (const piece of pieces) {
     const link = piece.href ? externalLink(piece.href, "text-link") : null;
     if (link) {
       link.textContent = piece.text;
@@ -124,25 +165,52 @@ function mediaItem(item, index, total, postLink) {
   return li;
 }
 
+// X's post ids are snowflakes: the top bits count milliseconds since X's epoch (2010-11-04T01:42:54.657Z).
+const SNOWFLAKE_EPOCH_MS = 1288834974657n;
+// Posts from before November 2010 have sequential ids (up to ~29.7 billion) that carry no time at all.
+const FIRST_SNOWFLAKE = 30_000_000_000n;
+
+/** When post `id` was created, from the id itself, or null for an id that is not a snowflake. */
+export function snowflakeDate(id) {
+  if (typeof id !== "string" || !/^[0-9]{1,20}$/.test(id) || BigInt(id) < FIRST_SNOWFLAKE) return null;
+  const ms = (BigInt(id) >> 22n) + SNOWFLAKE_EPOCH_MS;
+  const when = new Date(Number(ms));
+  return Number.isNaN(when.getTime()) ? null : when;
+}
+
 function postDate(post) {
-  const when = new Date(post.created_at);
-  if (!post.created_at || Number.isNaN(when.getTime())) return null;
+  let when = post.created_at ? new Date(post.created_at) : null;
+  if (!when || Number.isNaN(when.getTime())) when = snowflakeDate(String(post.id ?? ""));
+  if (!when) return null;
   const time = el("time", "date", dateFormat.format(when));
   time.dateTime = when.toISOString();
   return time;
 }
 
-/** The <article> for one pick's post. */
-export function renderCard(post) {
+/**
+ * The <article> for one pick's post. `liked` is how it was liked ({source: "api"|"archive"}); a post from the
+ * archive has no author and no media: its card says where it came from instead. `own`: the owner is looking.
+ */
+export function renderCard(post, { liked = null, own = false } = {}) {
   const article = el("article", "card");
   article.dataset.postId = String(post.id);
   if (typeof post.lang === "string" && LANG.test(post.lang)) article.lang = post.lang;
   const author = post.author && typeof post.author === "object" ? post.author : null;
-  article.setAttribute("aria-label", `Liked post by ${author?.name || author?.username || "an unknown author"}`);
+  const fromArchive = liked?.source === "archive";
+  if (fromArchive) article.dataset.source = "archive";
+  const by = author?.name || author?.username;
+  article.setAttribute(
+    "aria-label",
+    by ? `Liked post by ${by}` : fromArchive ? "Liked post, from the X archive" : "Liked post by an unknown author",
+  );
 
-  const head = el("header", "card-head");
-  head.append(avatar(author), authorLine(author));
-  article.append(head, postText(post));
+  if (author || !fromArchive) {
+    const head = el("header", "card-head");
+    head.append(avatar(author), authorLine(author));
+    article.append(head);
+  }
+  if (fromArchive) article.append(el("p", "source", own ? "from your archive" : "from their X archive"));
+  article.append(postText(post, fromArchive));
 
   const media = Array.isArray(post.media) ? post.media.filter((m) => m && typeof m === "object").slice(0, 4) : [];
   if (media.length) {
