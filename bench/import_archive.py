@@ -5,8 +5,8 @@ with the template's bucket, CORS, notification and import queue, the API's `POST
 the local event source mapping, and the import function in its own Lambda-like process.
 
 1. scripts/make_archive.py writes the archive (150,000 likes, 48 MB of media, the account of @demo).
-2. The bundle is made as the page and the CLI make it (src/shared/bundle.py: account.js and the like parts,
-   a gzip'd ustar), and POSTed with the presigned POST, as the page does (its Origin header included).
+2. The bundle is made by the CLI's own writer (ops/archive.py; the format of src/shared/bundle.py, which the page
+   writes too: account.js and the like parts in a gzip'd ustar), POSTed with the presigned POST as the page does.
 3. The import is polled (`GET .../imports/{id}`) until it is done: its time, and the import function's peak
    memory (VmHWM of its environment's process, against its resident size before the upload).
 4. Picks at 150,000 likes and at 100 (a subscriber seeded beside it), alternating, through the api handler
@@ -19,14 +19,11 @@ writes what it measured (the archive and the bundle) and says which answer stopp
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import statistics
-import tarfile
 import tempfile
 import time
-import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -36,8 +33,9 @@ import requests
 from bench.pick import CallCounter, _seed
 from bench.report import write_section
 from local.provision import LOCAL_CREDENTIALS, REGION
+from ops.archive import build_bundle
 from scripts.make_archive import Options, make_archive
-from shared.bundle import ACCOUNT_MEMBER, CONTENT_TYPE, like_part_number
+from shared.bundle import CONTENT_TYPE
 from shared.deck import deck_slot
 from shared.store.items import bind
 from tests.support.dev_stack import DevStack, descendants, running_stack
@@ -49,29 +47,17 @@ PICKS = 300
 IMPORT_TIMEOUT = 1800.0  # seconds
 
 
-def bundle_from_zip(archive: bytes) -> tuple[bytes, list[str]]:
-    """The upload of an import, as src/shared/bundle.py describes it: account.js then like.js, like-part1.js ...
-    (data/ stripped) in a gzip'd ustar; nothing else leaves the archive. Returns (bundle, member names)."""
-    members: list[tuple[int, str, bytes]] = []
-    with zipfile.ZipFile(io.BytesIO(archive)) as source:
-        for name in source.namelist():
-            if not name.startswith("data/") or "/" in name.removeprefix("data/"):
-                continue
-            base = name.removeprefix("data/")
-            number = like_part_number(base)
-            if base == ACCOUNT_MEMBER:
-                members.append((-1, base, source.read(name)))
-            elif number is not None:
-                members.append((number, base, source.read(name)))
-    members.sort()
-    tar_bytes = io.BytesIO()
-    with tarfile.open(fileobj=tar_bytes, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for _, base, body in members:
-            info = tarfile.TarInfo(base)
-            info.size = len(body)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(body))
-    return gzip.compress(tar_bytes.getvalue(), compresslevel=6, mtime=0), [base for _, base, _ in members]
+def bundle_from_zip(archive: bytes, work: Path) -> tuple[bytes, list[str]]:
+    """The upload of an import, made by `random-likes import`'s own reader and writer (ops/archive.py, the format
+    of src/shared/bundle.py, the same the page writes). Returns (bundle, member names)."""
+    source = work / "archive.zip"
+    source.write_bytes(archive)
+    made = build_bundle(source, workdir=work)
+    try:
+        return made.path.read_bytes(), [member.name for member in made.members]
+    finally:
+        made.discard()
+        source.unlink()
 
 
 def _environments_of(stack: DevStack, function: str) -> list[int]:
@@ -150,12 +136,12 @@ def _deck(like_count: int) -> str:
     return f"| the deck over {like_count:,} likes (3 decks) | every slot once per deck, no repeat |"
 
 
-def _end_to_end(stack: DevStack, make: Any) -> tuple[list[str], str]:
+def _end_to_end(stack: DevStack, make: Any, work: Path) -> tuple[list[str], str]:
     """Rows of figures, and why it stopped early ("" when it ran through)."""
     person = stack.connect("demo")
     me = person.get(f"{stack.url}/api/me", timeout=15).json()
     archive, _ = make(me["x_user_id"])
-    bundle, _ = bundle_from_zip(archive)
+    bundle, _ = bundle_from_zip(archive, work)
     status, created = stack.request("POST", "/api/subscriptions/demo/imports", {}, session=person)
     if status != 201:
         return [], f"`POST /api/subscriptions/demo/imports` answered {status} {str(created)[:120]}"
@@ -212,7 +198,7 @@ def main() -> None:
 
         archive, summary = make("1234567890")  # the figures below; the run makes it again for @demo's id
         started = time.perf_counter()
-        bundle, members = bundle_from_zip(archive)
+        bundle, members = bundle_from_zip(archive, Path(work))
         extraction = time.perf_counter() - started
         rows = [
             f"| archive: {LIKES:,} likes, {MEDIA_MB} MB of media | {len(archive) / 2**20:.1f} MB zip, written in "
@@ -222,7 +208,7 @@ def main() -> None:
             f"uploaded = {len(bundle) / len(archive):.0%} of the archive**, made in {extraction:.1f} s |",
         ]
         with running_stack(Path(work) / "dev", timeout=120) as stack:
-            more, stopped = _end_to_end(stack, make)
+            more, stopped = _end_to_end(stack, make, Path(work))
         rows += more
     note = (
         f"End to end not run: {stopped}. Run `python -m bench import` again once the import function and the "
