@@ -3,9 +3,12 @@ type its CloudFormation lacks.
 
 - moto's TransactWriteItems deep-copies the whole table once per item in the transaction, to roll back on a
   failed condition: a 99-item transaction on a table of n items costs 99 copies of n items, so syncing a few
-  thousand likes slows to minutes. All those copies are taken before anything is written, so one copy per
-  table is the same snapshot. This wraps the method so `copy.deepcopy` is memoised for the length of one
-  call; behaviour (atomicity, rollback, CancellationReasons) is moto's own.
+  thousand likes slows to minutes, and an archive import of 150,000 likes (3,000 transactions on a table
+  growing to 300,000 items) never ends and takes the machine's memory. A transaction can only change the
+  items it names, so this keeps a copy of exactly those (or their absence) before moto runs it, lets moto's
+  table "snapshot" be the table itself, and on any failure puts those items back as they were. Conditions,
+  CancellationReasons and the writes are moto's own code; tests/integration/test_local_moto_transactions.py
+  checks atomicity against a table moto rolled back itself.
 - moto answers every Query by sorting the whole table (`Table.all_items` sorts all items by key, comparing
   DynamoTypes) and then keeping the items of the asked key: the fetcher's query on the sparse `DueIndex`, a
   handful of subscriber profiles, takes ~0.4 s per 150,000 items (bench/RESULTS.md, "DueIndex"). This hands
@@ -52,26 +55,71 @@ def apply(*, query_candidates: bool = True) -> None:
 
 def _memoise_transaction_snapshots() -> None:
     from moto.dynamodb import models  # noqa: PLC0415 - only when a moto server is about to run
+    from moto.dynamodb.models.table import Table  # noqa: PLC0415
 
     original = models.DynamoDBBackend.transact_write_items
 
+    def table_as_is(value: Any, memo: Any = None) -> Any:
+        # moto copies each table a transaction names, to put it back on failure; the journal does that instead.
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        snapshots: dict[int, Any] = {}
-
-        def deepcopy_once(value: Any, memo: Any = None) -> Any:
-            if id(value) not in snapshots:
-                snapshots[id(value)] = copy.deepcopy(value, memo)
-            return snapshots[id(value)]
-
         # The swap is process-wide, so transactions run one at a time (moto is not thread-safe anyway).
         with _lock:
-            setattr(models, "copy", SimpleNamespace(deepcopy=deepcopy_once))  # noqa: B010 - the module global moto calls
+            journal = _journal(self, transact_items)
+            setattr(models, "copy", SimpleNamespace(deepcopy=table_as_is))  # noqa: B010 - the module global moto calls
             try:
                 original(self, transact_items)
+            except BaseException:
+                _restore(journal)
+                raise
             finally:
                 setattr(models, "copy", copy)  # noqa: B010
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _journal(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash key, range key, a copy of the item or None) for each item the transaction names."""
+    from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: PLC0415
+
+    journal = []
+    for entry in transact_items:
+        for body in entry.values():
+            table = backend.tables.get(body.get("TableName")) if isinstance(body, dict) else None
+            if table is None:
+                continue
+            key = body.get("Key") or body.get("Item") or {}
+            if table.hash_key_attr not in key:
+                continue  # moto refuses it before writing anything
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = None
+            if table.range_key_attr:
+                if table.range_key_attr not in key:
+                    continue
+                range_key = DynamoType(key[table.range_key_attr])
+            item = _item_at(table, (hash_key, range_key))
+            journal.append((table, hash_key, range_key, None if item is None else copy.deepcopy(item)))
+    return journal
+
+
+def _restore(journal: list[tuple[Any, Any, Any, Any]]) -> None:
+    """Put each journalled item back as it was (the first copy of a key wins: it is the state before)."""
+    for table, hash_key, range_key, item in reversed(journal):
+        if table.range_key_attr:
+            partition = table.items[hash_key]
+            if item is None:
+                partition.pop(range_key, None)
+                if not partition:
+                    del table.items[hash_key]
+            else:
+                partition[range_key] = item
+                _remember(table, item)
+        elif item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+            _remember(table, item)
 
 
 _originals: dict[str, Callable[..., Any]] = {}
