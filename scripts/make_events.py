@@ -132,7 +132,7 @@ S3_NOTIFICATION = {
             "requestParameters": {"sourceIPAddress": "203.0.113.10"},
             "responseElements": {
                 "x-amz-request-id": "C3D13FE58DE4C810",
-                "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+                "x-amz-id-2": "xsim-example-s3-host-id",
             },
             "s3": {
                 "s3SchemaVersion": "1.0",
@@ -158,9 +158,9 @@ S3_TEST_EVENT = {
     "Time": "2026-11-28T11:59:00.000Z",
     "Bucket": IMPORTS_BUCKET,
     "RequestId": "5582815E1AEA5ADF",
-    "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+    "HostId": "xsim-example-s3-host-id",
 }
-S3_SENDER = "AIDAJQOC3SADRY5PEMBNW"  # S3's own sender id in messages it sends to a queue
+S3_SENDER = "AIDAEXAMPLES3SENDER"  # S3's own sender id in messages it sends to a queue
 IMPORTER_EVENTS: dict[str, dict[str, Any]] = {
     "importer-upload": import_sqs(S3_NOTIFICATION, S3_SENDER),
     "importer-test-event": import_sqs(S3_TEST_EVENT, S3_SENDER),
@@ -174,6 +174,8 @@ IMPORTER_EVENTS: dict[str, dict[str, Any]] = {
 SUBS, ONE, RANDOM = "/api/subscriptions", "/api/subscriptions/{username}", "/api/subscriptions/{username}/likes/random"
 # Obviously fake secrets: a session id, a pending login's state, its binding nonce and an authorization code.
 SESSION = ("__Host-rl_session=fake-session-id",)
+IMPORTS = "/api/subscriptions/{username}/imports"
+IMPORT = "/api/subscriptions/{username}/imports/{id}"
 
 EVENTS: dict[str, dict[str, Any]] = {
     "fetcher-scheduled": {
@@ -253,6 +255,23 @@ EVENTS: dict[str, dict[str, Any]] = {
         cookies=("rl_login=fake-binding",),
     ),
     "api-logout": http("POST", "/auth/logout", "/auth/logout", cookies=SESSION),
+    "api-start-import": http(
+        "POST", IMPORTS, "/api/subscriptions/demo/imports", body="{}", cookies=SESSION, username="demo"
+    ),
+    "api-start-import-no-body": http(
+        "POST", IMPORTS, "/api/subscriptions/demo/imports", cookies=SESSION, username="demo"
+    ),
+    "api-get-import": http(
+        "GET",
+        IMPORT,
+        "/api/subscriptions/demo/imports/xsimImportId0001",
+        cookies=SESSION,
+        username="demo",
+        id="xsimImportId0001",
+    ),
+    "api-get-import-invalid-id": http(
+        "GET", IMPORT, "/api/subscriptions/demo/imports/not..an..id", cookies=SESSION, username="demo", id="not..an..id"
+    ),
 }
 
 

@@ -28,7 +28,7 @@ ORIGIN = MODULE_ORIGIN
 # Where the fake presigned POST goes. Same origin as the page: the page's CSP (connect-src) is the api's to
 # widen for the real bucket; the flow against the stack's S3 is test_archive_import_flow.py.
 UPLOAD_PATH = "/_s3/imports"
-SIGNATURE = "c2lnbmF0dXJlLW5ldmVyLXRvLWJlLXNob3du"  # a presigned field's value the page must never show
+SIGNATURE = "xsim-signature-never-to-be-shown"  # a presigned field's value the page must never show
 NAMES = {"demo": ("Demo Person", "1000000000000000001"), "bigfan": ("Big Fan", "1000000000000000002")}
 
 
