@@ -11,15 +11,13 @@ import's status and error as its item records them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
-from urllib.parse import unquote_plus
 
 from ops.queues import QueueMessage, peek
 from ops.render import Style, iso, table, truncate, when
-from shared.bundle import object_key, parse_object_key
+from shared.archive_import import ImportRequest, read_message
 from shared.errors import MalformedMessage
 from shared.models import ArchiveImport, Subscriber
 from shared.store import SubscriberStore
@@ -91,25 +89,14 @@ def explain_import(message: QueueMessage, store: SubscriberStore, imports: Impor
 
 
 def upload_named(body: str) -> tuple[str, str] | None:
-    """(subscription key, import id) of S3's ObjectCreated record, or of a message naming the object key or the
-    subscriber and import id (the import function's own continuation); None for anything else."""
+    """(subscription key, import id) of the import a message names, read as the import function reads it (S3's
+    ObjectCreated record, or its own continuation); None for anything else."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        found = read_message(body, bucket=None)
+    except MalformedMessage:
         return None
-    if not isinstance(data, dict):
-        return None
-    for record in data.get("Records") or []:
-        s3 = record.get("s3") if isinstance(record, dict) else None
-        key = (s3.get("object") or {}).get("key") if isinstance(s3, dict) else None
-        if isinstance(key, str):
-            return parse_object_key(unquote_plus(key))  # S3 URL-encodes the key in its events
-    request = data.get("import")  # the import function's own continuation: {"import": {"subscriber", "id"}}
-    if isinstance(request, dict):
-        subscriber, import_id = request.get("subscriber"), request.get("id")
-        if isinstance(subscriber, str) and isinstance(import_id, str):
-            return parse_object_key(object_key(subscriber, import_id))
-    return None
+    request = next((item for item in found if isinstance(item, ImportRequest)), None)
+    return None if request is None else (request.subscriber, request.import_id)
 
 
 def peek_dead_letters(sqs: Any, dlq_url: str, store: SubscriberStore, *, max_messages: int) -> list[DeadLetter]:

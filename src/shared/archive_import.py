@@ -165,9 +165,10 @@ class ImportOutcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def read_message(body: str, *, bucket: str) -> list[ImportRequest | StrayUpload]:
+def read_message(body: str, *, bucket: str | None) -> list[ImportRequest | StrayUpload]:
     """What an import-queue message asks for: S3's ObjectCreated records (their keys URL-encoded, as S3 sends
-    them), or our own continuation. S3's s3:TestEvent asks for nothing. Anything else is poison."""
+    them) of `bucket` (None: of any bucket), or our own continuation. S3's s3:TestEvent asks for nothing.
+    Anything else is poison."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -194,7 +195,7 @@ def read_message(body: str, *, bucket: str) -> list[ImportRequest | StrayUpload]
             record_bucket, key = str(s3["bucket"]["name"]), unquote_plus(str(s3["object"]["key"]))
         except (KeyError, TypeError):
             raise MalformedMessage("an S3 record without its bucket and key") from None
-        if record_bucket != bucket:
+        if bucket is not None and record_bucket != bucket:
             log.warning("notification from another bucket ignored", extra={"bucket": record_bucket})
             continue
         parsed = parse_object_key(key)

@@ -27,7 +27,7 @@ from shared.models import ImportStatus
 from shared.store.imports import UPLOAD_GRACE
 from shared.store.items import IMPORT_PREFIX, ImportItem, Table, subscriber_pk
 from shared.store.presign import S3Presigner, upload_origin
-from tests.support.accounts import AWS, LOCAL, ApiClient, ApiResponse
+from tests.support.accounts import AWS, LOCAL, ApiClient, ApiResponse, signed_in
 from tests.support.events import load_event
 
 IMPORTS = "/api/subscriptions/demo/imports"
@@ -35,16 +35,12 @@ IMPORTS = "/api/subscriptions/demo/imports"
 
 @pytest.fixture
 def owner(stack: StackResources) -> ApiClient:
-    browser = ApiClient(handler, LOCAL)
-    browser.connect("demo")
-    return browser
+    return signed_in(handler, "demo")
 
 
 @pytest.fixture
 def other(stack: StackResources) -> ApiClient:
-    browser = ApiClient(handler, LOCAL)
-    browser.connect("bigfan")
-    return browser
+    return signed_in(handler, "bigfan")
 
 
 def bundle_bytes() -> bytes:
@@ -109,7 +105,9 @@ def test_the_owner_gets_a_presigned_post_that_uploads_the_bundle_to_its_own_key(
 def test_the_policy_bounds_the_size_the_type_and_the_key(owner: ApiClient) -> None:
     # moto does not enforce a POST's conditions (AWS does): what they say is checked here, the size again by
     # the importer.
+    before = datetime.now(UTC).replace(microsecond=0)  # the policy's expiration is to the second
     fields = owner.request("POST", IMPORTS).json()["upload"]["fields"]
+    after = datetime.now(UTC)
     policy = json.loads(base64.b64decode(fields["policy"]))
     conditions = policy["conditions"]
 
@@ -117,7 +115,8 @@ def test_the_policy_bounds_the_size_the_type_and_the_key(owner: ApiClient) -> No
     assert {"Content-Type": CONTENT_TYPE} in conditions
     assert {"key": fields["key"]} in conditions
     expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-    assert timedelta(seconds=UPLOAD_SECONDS - 30) < expires - datetime.now(UTC) <= timedelta(seconds=UPLOAD_SECONDS)
+    # it expires UPLOAD_SECONDS after it was signed, during the request
+    assert before + timedelta(seconds=UPLOAD_SECONDS) <= expires <= after + timedelta(seconds=UPLOAD_SECONDS)
 
 
 @pytest.mark.parametrize("body", [None, "", "{}", '{"ignored": true}'])

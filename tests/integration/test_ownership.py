@@ -16,7 +16,7 @@ from local.provision import StackResources
 from local.xsim import XSim
 from shared.models import PageRecord, SubscriberStatus, SyncEnd, Walk
 from shared.store import Stores
-from tests.support.accounts import LOCAL, ApiClient
+from tests.support.accounts import LOCAL, ApiClient, signed_in
 from tests.support.fake_x import make_post
 
 SUB = "/api/subscriptions/demo"
@@ -24,16 +24,12 @@ SUB = "/api/subscriptions/demo"
 
 @pytest.fixture
 def owner(stack: StackResources) -> ApiClient:
-    browser = ApiClient(handler, LOCAL)
-    browser.connect("demo")
-    return browser
+    return signed_in(handler, "demo")
 
 
 @pytest.fixture
 def other(stack: StackResources) -> ApiClient:
-    browser = ApiClient(handler, LOCAL)
-    browser.connect("bigfan")
-    return browser
+    return signed_in(handler, "bigfan")
 
 
 def store_posts(store: Stores, key: str, count: int) -> None:
@@ -177,8 +173,7 @@ def test_a_write_without_a_session_is_401_even_for_an_unknown_name(stack: StackR
 def test_disconnecting_ends_every_session_of_the_owner_and_no_one_elses(
     owner: ApiClient, other: ApiClient, stack: StackResources
 ) -> None:
-    second_device = ApiClient(handler, LOCAL)
-    second_device.connect("demo")
+    second_device = signed_in(handler, "demo")
 
     gone = owner.request("DELETE", SUB)
 
@@ -209,8 +204,7 @@ def test_reconnecting_keeps_the_visibility_and_rearms_a_refused_subscription(
 def test_a_rename_on_x_moves_the_name_and_keeps_the_likes(
     stack: StackResources, store: Stores, pipeline_x: XSim
 ) -> None:
-    browser = ApiClient(handler, LOCAL)
-    browser.connect("quiet_mouse")
+    browser = signed_in(handler, "quiet_mouse")
     key = pipeline_x.user_id("quiet_mouse")
     store_posts(store, key, 4)
     try:

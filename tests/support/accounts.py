@@ -251,3 +251,10 @@ class ApiClient:
             if name in self.cookies:
                 return self.cookies[name]
         raise AssertionError("no session cookie")
+
+
+def signed_in(handler: Handler, username: str = "demo") -> ApiClient:
+    """A browser in front of `handler` that connected `username` through the consent form."""
+    browser = ApiClient(handler, LOCAL)
+    browser.connect(username)
+    return browser
