@@ -1,37 +1,52 @@
-"""Staying inside X's limits: each user token's rate-limit window and the app's daily post-read budget.
+"""Staying inside X's limits and the app's own budget: request windows and post reads.
 
 X counts user-context requests per user token (75 / 15 min on liked_tweets), so every connected account has
-a window of its own, kept from the x-rate-limit-* headers of its own requests and stored with its
-subscription: one account's sync never spends or waits for another's. Subscriptions read with the
-operator's OAuth 1.0a credentials share that one token, so they share one window (the app item
-`RATE#liked_tweets`). Every post returned is billed ($0.005 each, once per post per UTC day), so the read
-budget stays app-wide. Should an X plan add an app-wide request cap, `app_wide_window` keeps one more
-window that every request counts against (off by default; X documents none for user-context calls).
+a window of its own, kept with its subscription: one account's sync never spends or waits for another's.
+Subscriptions read with the operator's OAuth 1.0a credentials share that one token, so they share one window
+(the app item `RATE#liked_tweets`). Should an X plan add an app-wide request cap, `app_wide_window` keeps one
+more window that every request counts against (off by default; X documents none for user-context calls).
+
+Every post returned is billed ($0.005 each, once per post per UTC day), so the read budget is app-wide: a
+daily and a monthly number of posts. Both windows and budget are spent atomically in the table *before* a
+request is sent (a request taken from its window, posts reserved within the budget), then corrected by what X
+answered. Concurrent workers therefore never overspend either between them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.clock import Clock, next_utc_midnight
+from shared.clock import Clock, next_utc_midnight, next_utc_month
 from shared.errors import XRateLimited, XUsageCapped
-from shared.models import AuthKind, RateLimit, Usage
+from shared.models import AuthKind, Budgets, RateLimit, SyncPause, Usage
 from shared.x_api import MIN_PAGE
 
 LIKES_ENDPOINT = "liked_tweets"  # the operator token's likes window is kept under this name (status shows it)
 APP_WIDE_ENDPOINT = "liked_tweets@app"  # the optional app-wide window (setting X_APP_RATE_WINDOW)
+LIKES_LIMIT = 75  # requests per window on liked_tweets, per user token (X's docs; its headers correct it)
+WINDOW = timedelta(minutes=15)
 
 
-class BudgetStore(Protocol):
-    def rate_window(self, endpoint: str) -> RateLimit: ...
+class WindowStore(Protocol):
+    """Where windows are kept by name: the app's items (endpoint names) or the subscriptions (keys)."""
 
-    def save_rate_window(self, endpoint: str, remaining: int | None, reset_at: datetime | None) -> None: ...
+    def rate_window(self, name: str) -> RateLimit: ...
 
-    def usage(self, day: str) -> Usage: ...
+    def take_request(self, name: str, now: datetime, *, limit: int, window: timedelta) -> datetime | None: ...
 
-    def add_usage(self, now: datetime, posts_read: int, x_requests: int) -> Usage: ...
+    def save_rate_window(self, name: str, remaining: int | None, reset_at: datetime | None) -> None: ...
+
+
+class BudgetStore(WindowStore, Protocol):
+    def reserve_posts(self, now: datetime, wanted: int, budgets: Budgets) -> int: ...
+
+    def settle(self, now: datetime, *, reserved: int, posts_read: int, x_requests: int, **counters: int) -> None: ...
+
+    def usage(self, period: str) -> Usage: ...
+
+    def save_pause(self, pause: SyncPause) -> None: ...
 
 
 class WindowOwner(Protocol):
@@ -44,17 +59,22 @@ class WindowOwner(Protocol):
     def auth(self) -> AuthKind: ...
 
 
-class AccountWindowStore(Protocol):
-    """Where a connected account's own window is kept (with its subscription)."""
+# What a connected account's own window is kept in (its subscription): the same port as the app's windows.
+AccountWindowStore = WindowStore
 
-    def rate_window(self, key: str) -> RateLimit: ...
 
-    def save_rate_window(self, key: str, remaining: int | None, reset_at: datetime | None) -> None: ...
+def pause_for(now: datetime, day: Usage, month: Usage, budgets: Budgets) -> SyncPause | None:
+    """Whether the app's budget leaves no page to read (fewer than X's smallest page), and until when."""
+    if budgets.monthly > 0 and budgets.monthly - month.posts_read < MIN_PAGE:
+        return SyncPause(next_utc_month(now), "monthly_budget")
+    if budgets.daily > 0 and budgets.daily - day.posts_read < MIN_PAGE:
+        return SyncPause(next_utc_midnight(now), "daily_budget")
+    return None
 
 
 def allowed_page_size(now: datetime, windows: Sequence[RateLimit], usage: Usage, daily_budget: int, wanted: int) -> int:
     """How many posts the next request may ask for (every window it counts against has a request left), or
-    the error that says why none and until when."""
+    the error that says why none and until when (the arithmetic, without the table)."""
     for w in windows:
         if w.remaining is not None and w.remaining <= 0 and w.reset_at and w.reset_at > now:
             raise XRateLimited(w.reset_at, "no requests left in X's rate-limit window")
@@ -68,61 +88,91 @@ def allowed_page_size(now: datetime, windows: Sequence[RateLimit], usage: Usage,
 
 class ReadBudget:
     """The limits of one worker invocation's syncs. `accounts`: where connected accounts' windows live (without
-    it every subscription spends the operator's window, as before accounts)."""
+    it every subscription spends the operator's window, as before accounts). `share`: at most this many posts
+    per request when the fetcher said the budget is tight (fair sharing; None: no cap)."""
 
     def __init__(
         self,
         store: BudgetStore,
         clock: Clock,
-        daily_budget: int,
+        budgets: Budgets | int,
         *,
         accounts: AccountWindowStore | None = None,
         app_wide_window: bool = False,
+        limit: int = LIKES_LIMIT,
     ) -> None:
         self._store = store
         self._clock = clock
-        self._daily_budget = daily_budget
+        self._budgets = budgets if isinstance(budgets, Budgets) else Budgets(daily=budgets)
         self._accounts = accounts
         self._app_wide = app_wide_window
-        # An account's window as its own requests left it: only one sync of an account runs at a time (the
-        # subscriber's lock), so after the first read the window is ours to keep in memory.
-        self._known: dict[str, RateLimit] = {}
+        self._limit = limit
+        self._reserved = 0  # posts reserved for the request in flight
+
+    @property
+    def budgets(self) -> Budgets:
+        return self._budgets
 
     def before_request(self, wanted: int, sub: WindowOwner | None = None) -> int:
+        """Reserve the request's posts and take it from every window it counts against; the page size to ask
+        for, or XUsageCapped / XRateLimited (nothing is left spent then)."""
         now = self._clock.now()
-        windows = [self._window(sub)]
-        if self._app_wide:
-            windows.append(self._store.rate_window(APP_WIDE_ENDPOINT))
-        return allowed_page_size(now, windows, self._store.usage(now.strftime("%Y-%m-%d")), self._daily_budget, wanted)
+        granted = self._store.reserve_posts(now, wanted, self._budgets)
+        if granted < min(wanted, MIN_PAGE):
+            self._store.settle(now, reserved=granted, posts_read=0, x_requests=0)
+            raise self._capped(now)
+        self._reserved = granted
+        for store, name in self._windows(sub):
+            reset = store.take_request(name, now, limit=self._limit, window=WINDOW)
+            if reset is not None:
+                self._refund(now)
+                raise XRateLimited(reset, "no requests left in X's rate-limit window")
+        return granted
 
     def after_response(self, rate: RateLimit, posts_read: int, sub: WindowOwner | None = None) -> None:
-        self._save(sub, rate.remaining, rate.reset_at)
-        self._store.add_usage(self._clock.now(), posts_read, 1)
+        now = self._clock.now()
+        for store, name in self._windows(sub):
+            store.save_rate_window(name, rate.remaining, rate.reset_at)
+        self._store.settle(now, reserved=self._reserved, posts_read=posts_read, x_requests=1)
+        self._reserved = 0
 
     def rate_limited(self, reset_at: datetime, sub: WindowOwner | None = None) -> None:
-        self._save(sub, 0, reset_at)
-        self._store.add_usage(self._clock.now(), 0, 1)
+        """X answered 429 (rate limit): the windows are empty until `reset_at`, the reserved posts go back."""
+        for store, name in self._windows(sub):
+            store.save_rate_window(name, 0, reset_at)
+        self._store.settle(self._clock.now(), reserved=self._reserved, posts_read=0, x_requests=1)
+        self._reserved = 0
 
-    def _own_window(self, sub: WindowOwner | None) -> str | None:
-        """The subscription key whose own window a request spends; None: the operator token's shared one."""
-        if sub is None or self._accounts is None or sub.auth is not AuthKind.OAUTH2:
-            return None
-        return sub.key
+    def usage_capped(self) -> None:
+        """X answered usage-capped: its cap on the app's reads is reached. X does not say when it lifts; reads
+        are billed per UTC day, so every sync pauses until midnight (the fetcher enqueues none meanwhile)."""
+        now = self._clock.now()
+        self._store.save_pause(SyncPause(next_utc_midnight(now), "x_usage_cap"))
+        self._refund(now, x_requests=1)
 
-    def _window(self, sub: WindowOwner | None) -> RateLimit:
-        key = self._own_window(sub)
-        if key is None or self._accounts is None:
-            return self._store.rate_window(LIKES_ENDPOINT)
-        if key not in self._known:
-            self._known[key] = self._accounts.rate_window(key)
-        return self._known[key]
+    def request_failed(self) -> None:
+        """The request failed another way (X 5xx, a timeout, a refused cursor): its reserved posts go back."""
+        self._refund(self._clock.now(), x_requests=1)
 
-    def _save(self, sub: WindowOwner | None, remaining: int | None, reset_at: datetime | None) -> None:
-        key = self._own_window(sub)
-        if key is None or self._accounts is None:
-            self._store.save_rate_window(LIKES_ENDPOINT, remaining, reset_at)
-        else:
-            self._accounts.save_rate_window(key, remaining, reset_at)
-            self._known[key] = RateLimit(None, remaining, reset_at)
+    def _refund(self, now: datetime, *, x_requests: int = 0) -> None:
+        if self._reserved or x_requests:
+            self._store.settle(now, reserved=self._reserved, posts_read=0, x_requests=x_requests)
+        self._reserved = 0
+
+    def _capped(self, now: datetime) -> XUsageCapped:
+        day = self._store.usage(now.strftime("%Y-%m-%d"))
+        month = self._store.usage(now.strftime("%Y-%m"))
+        pause = pause_for(now, day, month, self._budgets) or SyncPause(next_utc_midnight(now), "daily_budget")
+        if pause.reason == "monthly_budget":
+            return XUsageCapped(pause.until, f"this month's budget of {self._budgets.monthly} post reads is spent")
+        return XUsageCapped(pause.until, f"today's budget of {self._budgets.daily} post reads is spent")
+
+    def _windows(self, sub: WindowOwner | None) -> list[tuple[WindowStore, str]]:
+        """Every window a request for `sub` counts against: its own (connected accounts) or the operator
+        token's, and the app-wide one when it is on."""
+        own: tuple[WindowStore, str] = (self._store, LIKES_ENDPOINT)
+        if sub is not None and self._accounts is not None and sub.auth is AuthKind.OAUTH2:
+            own = (self._accounts, sub.key)
         if self._app_wide:
-            self._store.save_rate_window(APP_WIDE_ENDPOINT, remaining, reset_at)
+            return [own, (self._store, APP_WIDE_ENDPOINT)]
+        return [own]

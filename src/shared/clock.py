@@ -18,3 +18,9 @@ class SystemClock:
 def next_utc_midnight(now: datetime) -> datetime:
     """When X's per-UTC-day billing (and our daily budget) starts again."""
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_utc_month(now: datetime) -> datetime:
+    """When a monthly budget starts again: the first of the next month, 00:00 UTC."""
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)

@@ -6,6 +6,7 @@ Plain dataclasses, so every layer above the store and the X client can be tested
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -261,6 +262,19 @@ class SyncEnd:
     next_sync_at: datetime
     last_error: str | None = None
     retry_at: datetime | None = None  # a failed sync: when SQS delivers its message again
+    # What the sync learnt of the account's activity (None: nothing, e.g. X refused): the schedule's input.
+    activity: Activity | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How active an account is, as its syncs see it: what sets its cadence (shared/schedule.py)."""
+
+    like_rate: float  # new likes per day, a moving average over its syncs
+    last_new_like_at: datetime | None  # when a sync last found a new like
+    x_like_count: int | None  # the like_count X's /2/users/me gave at the last probe (None: never probed)
+    # Nobody has opened the subscription's page for a while: it is not synced until someone does.
+    parked: bool = False
 
 
 @dataclass
@@ -289,6 +303,13 @@ class Subscriber:
     version: int = 0  # bumped by every write, for optimistic concurrency
     visibility: Visibility = Visibility.PRIVATE
     auth: AuthKind = AuthKind.OPERATOR
+    # The schedule's view of the account (shared/schedule.py): its like rate, X's like_count at the last probe,
+    # when a new like was last found, when its page was last opened, and whether it waits for that.
+    like_rate: float | None = None  # None: no history yet (the schedule assumes its prior)
+    x_like_count: int | None = None
+    last_new_like_at: datetime | None = None
+    last_viewed_at: datetime | None = None
+    parked: bool = False
 
     def owned_by(self, x_user_id: str | None) -> bool:
         """Whether this X account owns the subscription (a subscription with no known X user id has no owner)."""
@@ -332,11 +353,37 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class Usage:
-    """What the app read from X on one UTC day, all subscribers together."""
+    """What the app read from X in one period (a UTC day `YYYY-MM-DD` or month `YYYY-MM`), all subscribers
+    together: posts read (reserved before each request, settled after it, so it never passes the budget), X
+    requests, and the other counters the workers keep for `random-likes cost` (names in shared/usage.py)."""
 
     day: str
     posts_read: int
     x_requests: int
+    counters: Mapping[str, int] = field(default_factory=dict)
+
+    def count(self, name: str) -> int:
+        return int(self.counters.get(name, 0))
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """The app's own limits on post reads: per UTC day and per calendar month (UTC); 0 = none of its own."""
+
+    daily: int = 0
+    monthly: int = 0
+
+
+@dataclass(frozen=True)
+class SyncPause:
+    """Syncing is paused for every subscription until `until`: `reason` is daily_budget, monthly_budget or
+    x_usage_cap (X answered usage-capped)."""
+
+    until: datetime
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"until": _iso(self.until) or "", "reason": self.reason}
 
 
 @dataclass(frozen=True)

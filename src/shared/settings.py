@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.models import Budgets
 from shared.sync_queue import FIRST_REDELIVERY, MAX_REDELIVERY
 
 DEFAULT_X_API_BASE_URL = "https://api.x.com"
@@ -28,6 +29,7 @@ class Settings:
     x_credentials_parameter: str | None = None  # only the worker is given (and allowed to read) it
     sync_interval_minutes: int = 60
     daily_read_budget: int = 2000  # posts per UTC day, all subscribers together
+    monthly_read_budget: int = 0  # posts per calendar month (UTC), all subscribers together; 0 = none
     # A message in flight "owns" its subscriber this long: the fetcher will not enqueue it again meanwhile.
     lease_seconds: int = 3600
     aws_endpoint_url: str | None = None  # set by the offline stack (moto); unset on AWS
@@ -51,6 +53,10 @@ class Settings:
     imports_bucket: str | None = None
     import_queue_url: str | None = None
 
+    @property
+    def budgets(self) -> Budgets:
+        return Budgets(daily=self.daily_read_budget, monthly=self.monthly_read_budget)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -71,6 +77,7 @@ class Settings:
             x_credentials_parameter=env.get("X_CREDENTIALS_PARAMETER") or None,
             sync_interval_minutes=_int(env, "SYNC_INTERVAL_MINUTES", 60, minimum=1),
             daily_read_budget=_int(env, "X_DAILY_READ_BUDGET", 2000, minimum=0),
+            monthly_read_budget=_int(env, "X_MONTHLY_READ_BUDGET", 0, minimum=0),
             lease_seconds=_int(env, "SYNC_LEASE_SECONDS", 3600, minimum=60),
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             redelivery_first_seconds=_int(env, "SQS_REDELIVERY_FIRST_SECONDS", FIRST_REDELIVERY, minimum=0),

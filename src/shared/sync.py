@@ -31,6 +31,7 @@ from shared.errors import (
 )
 from shared.models import (
     SOURCE_ARCHIVE,
+    Activity,
     AuthKind,
     LikesPage,
     PageRecord,
@@ -44,6 +45,7 @@ from shared.models import (
     XUser,
 )
 from shared.redact import redact
+from shared.schedule import SchedulePolicy, after_sync
 from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,9 @@ class SyncPorts:
 
 @dataclass(frozen=True)
 class SyncPolicy:
-    interval: timedelta = timedelta(minutes=60)
+    # The cadence of a subscription whose sync finished (shared/schedule.py); its min_interval is the
+    # deployer's SyncIntervalMinutes.
+    schedule: SchedulePolicy = field(default_factory=SchedulePolicy)
     lease: timedelta = timedelta(hours=1)
     first_page: int = MIN_PAGE  # an incremental sync usually finds a few new likes: ask for few (billed per post)
     backfill_page: int = MAX_PAGE
@@ -116,6 +120,7 @@ class _Progress:
     new_likes: int = 0
     posts_read: int = 0
     finished: bool = False
+    x_like_count: int | None = None  # what X's like_count probe said, if the sync asked
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -162,6 +167,7 @@ def sync_subscriber(
         return SyncOutcome(key, status, detail=f"skipped: {state}")
 
     progress = _Progress()
+    observed = sub.history_complete and sub.walk is None  # its new likes are new activity, not a backfill's
     try:
         ports = replace(ports, x=_x_of(sub, ports))
         if sub.x_user_id is None:
@@ -206,7 +212,11 @@ def sync_subscriber(
         raise
 
     if progress.finished:
-        return _finish(ports, sub.key, SubscriberStatus.READY, clock.now() + policy.interval, None, progress)
+        now = clock.now()
+        due, activity = after_sync(
+            sub, now, progress.new_likes, progress.x_like_count, policy.schedule, observed=observed
+        )
+        return _finish(ports, sub.key, SubscriberStatus.READY, due, None, progress, activity=activity)
     # Out of time or pages, not of likes: due again at once, the fetcher's next run picks it up.
     return _finish(ports, sub.key, SubscriberStatus.SYNCING, clock.now(), None, progress)
 
@@ -356,6 +366,7 @@ def _fetch(
         try:
             return ports.x.liked_posts(sub.x_user_id or "", max_results=size, pagination_token=walk.token), walk
         except XInvalidCursor:
+            ports.budget.request_failed()
             if walk.token is None:
                 raise
             # The base still tells ours from older likes, so restarting from the top loses nothing.
@@ -368,6 +379,13 @@ def _fetch(
             reset = exc.reset_at or ports.clock.now() + RATE_WINDOW
             ports.budget.rate_limited(reset, sub)
             raise XRateLimited(reset, str(exc)) from None
+        except XUsageCapped:
+            # X's own cap on the app's reads: every sync waits, the fetcher enqueues none until it lifts.
+            ports.budget.usage_capped()
+            raise
+        except BaseException:
+            ports.budget.request_failed()
+            raise
 
 
 def _head_walk(sub: Subscriber, policy: SyncPolicy) -> Walk:
@@ -384,10 +402,11 @@ def _finish(
     p: _Progress,
     *,
     retry_at: datetime | None = None,
+    activity: Activity | None = None,
 ) -> SyncOutcome:
     # The one way out of a sync: whatever X or an exception said is stored and logged without its secrets.
     error = redact(error)[:MAX_ERROR] if error else None
-    end = SyncEnd(status, ports.clock.now(), next_sync_at, error, retry_at)
+    end = SyncEnd(status, ports.clock.now(), next_sync_at, error, retry_at, activity)
     sub = ports.subscribers.finish_sync(key, end)
     outcome = SyncOutcome(
         username=sub.username if sub else key,

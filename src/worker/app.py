@@ -29,6 +29,7 @@ from shared.errors import MalformedMessage
 from shared.models import LikesPage, SubscriberStatus, SyncOutcome, XUser
 from shared.purge import purge_subscriber, revoke_account
 from shared.runtime import SECRET_MAX_AGE, Runtime, load_runtime, observability
+from shared.schedule import SchedulePolicy
 from shared.settings import Settings, SettingsError
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.sync_queue import parse_request, redelivery_delay
@@ -51,7 +52,8 @@ def runtime() -> Runtime:
 
 def sync_policy(settings: Settings) -> SyncPolicy:
     return SyncPolicy(
-        interval=timedelta(minutes=settings.sync_interval_minutes), lease=timedelta(seconds=settings.lease_seconds)
+        schedule=SchedulePolicy(min_interval=timedelta(minutes=settings.sync_interval_minutes)),
+        lease=timedelta(seconds=settings.lease_seconds),
     )
 
 
@@ -126,7 +128,7 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
         budget = ReadBudget(
             rt.app_state,
             rt.clock,
-            rt.settings.daily_read_budget,
+            rt.settings.budgets,
             accounts=rt.subscribers,
             app_wide_window=rt.settings.app_rate_window,
         )

@@ -15,6 +15,7 @@ from local.provision import StackResources
 from shared.archive_import import ImportRequest, run_import
 from shared.budget import ReadBudget
 from shared.models import PageRecord, Post, Subscriber, SubscriberStatus
+from shared.schedule import SchedulePolicy
 from shared.store import LikeStore, Stores
 from shared.store.imports import ImportSteps, ImportStore
 from shared.store.items import Table
@@ -23,7 +24,7 @@ from tests.support.archives import bundle, like_entries, post_id
 from tests.support.fake_x import AUTHOR, FakeX, ManualClock
 from tests.support.importer import OWNER_ID, POLICY, HookedSteps, ports, start_import, subscribe, upload
 
-SYNC_POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
+SYNC_POLICY = SyncPolicy(schedule=SchedulePolicy(min_interval=timedelta(minutes=60)), lock_for=timedelta(minutes=5))
 ARCHIVED = 250  # the archive's likes, A0 (newest) .. A249
 LIKED_SINCE = 20  # liked on X after the archive was made: N0 .. N19, newest of all
 

@@ -14,12 +14,13 @@ import pytest
 
 from shared.budget import ReadBudget
 from shared.models import Post, SubscriberStatus
+from shared.schedule import SchedulePolicy
 from shared.store import LikeStore, Stores
 from shared.store.items import Table
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from tests.support.fake_x import FakeX, ManualClock, make_post
 
-POLICY = SyncPolicy(interval=timedelta(minutes=60), lock_for=timedelta(minutes=5))
+POLICY = SyncPolicy(schedule=SchedulePolicy(min_interval=timedelta(minutes=60)), lock_for=timedelta(minutes=5))
 
 
 class Crash(BaseException):
@@ -85,7 +86,12 @@ def test_a_first_sync_stores_every_like_once_and_is_ready(store: Stores, usernam
     assert sub is not None
     assert sub.history_complete
     assert sub.walk is None
-    assert sub.next_sync_at == clock.now() + POLICY.interval
+    # A backfill says nothing of the account's activity: its next sync follows the prior rate's cadence
+    # (about when target_new likes gathered), spread by at most half the spread of the interval.
+    schedule = POLICY.schedule
+    cadence = timedelta(days=schedule.target_new / schedule.prior_rate)
+    assert sub.next_sync_at is not None
+    assert abs(sub.next_sync_at - (clock.now() + cadence)) <= cadence * (schedule.spread / 2) + timedelta(seconds=1)
     assert [size for size, _ in x.requests] == [100, 100, 100]
 
 

@@ -3,39 +3,31 @@ operator token's shared one; the read budget is the app's, and an app-wide windo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from local.memstore import MemoryAppState
 from shared.budget import APP_WIDE_ENDPOINT, LIKES_ENDPOINT, ReadBudget
 from shared.errors import XRateLimited
-from shared.models import AuthKind, RateLimit, Usage
+from shared.models import AuthKind, RateLimit
 from tests.support.fake_x import ManualClock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RESET = NOW + timedelta(minutes=9)
 
 
-@dataclass
-class Windows:
-    """Windows by name, as the app items (endpoint names) or the subscriptions (keys) keep them."""
+class Windows(MemoryAppState):
+    """Windows by name, as the app items (endpoint names) or the subscriptions (keys) keep them, and the budget."""
 
-    saved: dict[str, RateLimit] = field(default_factory=dict)
-    posts_read: int = 0
+    @property
+    def saved(self) -> dict[str, RateLimit]:
+        return {name: self.rate_window(name) for name in self._windows}
 
-    def rate_window(self, name: str) -> RateLimit:
-        return self.saved.get(name, RateLimit(None, None, None))
-
-    def save_rate_window(self, name: str, remaining: int | None, reset_at: datetime | None) -> None:
-        self.saved[name] = RateLimit(None, remaining, reset_at)
-
-    def usage(self, day: str) -> Usage:
-        return Usage(day, self.posts_read, 0)
-
-    def add_usage(self, now: datetime, posts_read: int, x_requests: int) -> Usage:
-        self.posts_read += posts_read
-        return Usage(now.strftime("%Y-%m-%d"), self.posts_read, 0)
+    @property
+    def posts_read(self) -> int:
+        return self.usage(NOW.strftime("%Y-%m-%d")).posts_read
 
 
 @dataclass(frozen=True)
@@ -68,7 +60,8 @@ def test_each_connected_account_keeps_its_own_window() -> None:
         limits.before_request(100, ann)
     assert waiting.value.reset_at == RESET
     assert limits.before_request(100, bob) == 100
-    assert accounts.saved == {"ann": RateLimit(None, 0, RESET)}
+    assert accounts.saved["ann"] == RateLimit(None, 0, RESET)
+    assert accounts.saved["bob"].remaining == 74  # bob's request was taken from his own window, before it went
     assert app.saved == {}
 
 

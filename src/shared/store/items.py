@@ -48,6 +48,20 @@ IMPORT_PREFIX = "IMPORT#"  # an archive import, in its subscription's partition:
 CURRENT_IMPORT_SK = "IMPORT"  # the subscription's latest import (one at a time runs): its id
 
 
+# Every counter a USAGE# item keeps (AppItem attributes of these names).
+COUNTERS = (
+    "posts_read",
+    "x_requests",
+    "user_reads",
+    "syncs",
+    "new_likes",
+    "ddb_writes",
+    "fetcher_runs",
+    "messages_sent",
+    "worker_ms",
+)
+
+
 def subscriber_pk(key: str) -> str:
     return f"{SUB_PREFIX}{key}"
 
@@ -115,6 +129,12 @@ class ProfileItem(Model):
     # from the x-rate-limit-* headers of its last request. Written apart from the sync's optimistic version.
     rate_remaining = NumberAttribute(null=True)
     rate_reset_at = NumberAttribute(null=True)  # epoch seconds
+    # The schedule's view of the account (shared/schedule.py; models.Activity).
+    like_rate = NumberAttribute(null=True)  # new likes per day, a moving average
+    x_like_count = NumberAttribute(null=True)  # like_count from X's /2/users/me at the last probe
+    last_new_like_at = NumberAttribute(null=True)  # epoch seconds
+    last_viewed_at = NumberAttribute(null=True)  # epoch seconds; written at most once a day per subscription
+    parked = BooleanAttribute(null=True)  # waits until its page is opened (next_sync_at removed meanwhile)
 
 
 class SlotItem(Model):
@@ -140,6 +160,14 @@ class AppItem(Model):
     sk = UnicodeAttribute(range_key=True)
     posts_read = NumberAttribute(null=True)
     x_requests = NumberAttribute(null=True)
+    # The other counters of a USAGE# item (COUNTERS), kept by the workers for `random-likes cost`.
+    user_reads = NumberAttribute(null=True)  # GET /2/users/me probes (X bills a user read once per user per day)
+    syncs = NumberAttribute(null=True)  # worker syncs run
+    new_likes = NumberAttribute(null=True)  # likes stored by syncs
+    ddb_writes = NumberAttribute(null=True)  # DynamoDB write request units the syncs spent, as counted by them
+    fetcher_runs = NumberAttribute(null=True)
+    messages_sent = NumberAttribute(null=True)  # sync messages the fetcher enqueued
+    worker_ms = NumberAttribute(null=True)  # worker time spent in syncs (milliseconds)
     remaining = NumberAttribute(null=True)
     reset_at = NumberAttribute(null=True)
     last_run_at = UTCDateTimeAttribute(null=True)
@@ -296,4 +324,9 @@ def to_subscriber(item: ProfileItem) -> Subscriber:
         version=int(item.version or 0),
         visibility=Visibility(item.visibility or Visibility.PRIVATE.value),
         auth=AuthKind(item.auth or AuthKind.OPERATOR.value),
+        like_rate=None if item.like_rate is None else float(item.like_rate),
+        x_like_count=None if item.x_like_count is None else int(item.x_like_count),
+        last_new_like_at=from_epoch(item.last_new_like_at),
+        last_viewed_at=from_epoch(item.last_viewed_at),
+        parked=bool(item.parked),
     )

@@ -20,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 
 from shared.errors import ConcurrentUpdate
 from shared.models import AuthKind, RateLimit, Subscriber, SubscriberStatus, SyncEnd, Visibility
+from shared.store import windows
 from shared.store.items import (
     DUE_PK,
     NAME_SK,
@@ -221,7 +222,6 @@ class SubscriberStore:
         """Record how a sync ended, schedule the next one and release the lock (None: unsubscribed meanwhile)."""
         actions: list[Action] = [
             ProfileItem.status.set(end.status.value),
-            ProfileItem.next_sync_at.set(epoch(end.next_sync_at)),
             ProfileItem.last_sync_at.set(end.at),
             ProfileItem.sync_count.add(1),
             ProfileItem.lock_until.remove(),
@@ -229,7 +229,41 @@ class SubscriberStore:
             ProfileItem.last_error.set(end.last_error) if end.last_error else ProfileItem.last_error.remove(),
             ProfileItem.retry_at.set(epoch(end.retry_at)) if end.retry_at else ProfileItem.retry_at.remove(),
         ]
+        a = end.activity
+        if a is not None and a.parked:
+            # Nobody opens its page: out of the due index until someone does (mark_viewed brings it back).
+            actions += [ProfileItem.parked.set(True), ProfileItem.next_sync_at.remove()]
+        else:
+            actions += [ProfileItem.next_sync_at.set(epoch(end.next_sync_at)), ProfileItem.parked.remove()]
+        if a is not None:
+            actions += [
+                ProfileItem.like_rate.set(round(a.like_rate, 4)),
+                ProfileItem.x_like_count.set(a.x_like_count)
+                if a.x_like_count is not None
+                else ProfileItem.x_like_count.remove(),
+            ]
+            if a.last_new_like_at is not None:
+                actions.append(ProfileItem.last_new_like_at.set(epoch(a.last_new_like_at)))
         return self._update_if(key, actions, _LIVE)
+
+    def mark_viewed(self, key: str, now: datetime, *, every: timedelta) -> Subscriber | None:
+        """Someone opened the subscription's page: remember when (at most once per `every`, so a pick stays a
+        read), and a parked subscription is due now. None when nothing was written."""
+        seen = ProfileItem.last_viewed_at.does_not_exist() | (ProfileItem.last_viewed_at < epoch(now - every))
+        actions: list[Action] = [ProfileItem.last_viewed_at.set(epoch(now))]
+        unparked = self._update_if(
+            key,
+            [
+                *actions,
+                ProfileItem.parked.remove(),
+                ProfileItem.next_sync_at.set(epoch(now)),
+                ProfileItem.version.add(1),
+            ],
+            _LIVE & (ProfileItem.parked == True),  # noqa: E712 - a pynamodb condition, not a comparison
+        )
+        if unparked is not None:
+            return unparked
+        return self._update_if(key, actions, _LIVE & seen)
 
     def retry_now(self, sub: Subscriber, lease_until: datetime) -> Subscriber | None:
         """Re-arm a subscriber that X refused or that failed, once per change (concurrent asks enqueue once)."""
@@ -292,16 +326,35 @@ class SubscriberStore:
         remaining = None if item.rate_remaining is None else int(item.rate_remaining)
         return RateLimit(limit=None, remaining=remaining, reset_at=from_epoch(item.rate_reset_at))
 
+    def take_request(self, key: str, now: datetime, *, limit: int, window: timedelta) -> datetime | None:
+        """Spend one request of the account's own window before it is sent (shared/store/windows.py): None
+        when taken, else the reset to wait for. Concurrent takers never get more than the window has."""
+        return windows.take(
+            lambda: self._items(pk=subscriber_pk(key), sk=PROFILE_SK),
+            ProfileItem.rate_remaining,
+            ProfileItem.rate_reset_at,
+            now=now,
+            limit=limit,
+            window=window,
+            live=ProfileItem.pk.exists(),
+        )
+
     def save_rate_window(self, key: str, remaining: int | None, reset_at: datetime | None) -> None:
-        """Keep the window from X's headers. Not a versioned write (the sync's page transaction does not
-        conflict with it), and never one that brings a deleted subscription back."""
-        actions: list[Action] = [
-            ProfileItem.rate_remaining.set(remaining) if remaining is not None else ProfileItem.rate_remaining.remove(),
-            ProfileItem.rate_reset_at.set(epoch(reset_at)) if reset_at else ProfileItem.rate_reset_at.remove(),
-        ]
+        """Keep the window from X's headers (lower only, within one window). Not a versioned write (the sync's
+        page transaction does not conflict with it), and never one that brings a deleted subscription back."""
         item = self._items(pk=subscriber_pk(key), sk=PROFILE_SK)
         try:
-            item.update(actions=actions, condition=_LIVE)
+            if remaining == 0 and reset_at is not None:
+                windows.exhaust(item, ProfileItem.rate_remaining, ProfileItem.rate_reset_at, reset=reset_at, live=_LIVE)
+            else:
+                windows.observe(
+                    item,
+                    ProfileItem.rate_remaining,
+                    ProfileItem.rate_reset_at,
+                    left=remaining,
+                    reset=reset_at,
+                    live=_LIVE,
+                )
         except UpdateError as exc:
             if not condition_failed(exc):
                 raise
