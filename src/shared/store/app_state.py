@@ -75,7 +75,7 @@ class AppStateStore:
         (fewer when less is left, 0 when none is). With no budget of our own, nothing is reserved: `wanted`."""
         if budgets.daily <= 0 and budgets.monthly <= 0:
             return wanted
-        n = wanted
+        n = min(wanted, *(b for b in (budgets.daily, budgets.monthly) if b > 0))  # a first read of the period too
         for _ in range(windows.TAKE_ATTEMPTS):
             if n <= 0:
                 return 0
