@@ -7,10 +7,12 @@ its `probes` every users/me answer, so "no likes were read" is a fact about X, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from local.xsim import XSim
 from shared.budget import ReadBudget
 from shared.errors import XRateLimited, XUnavailable, XUsageCapped
 from shared.models import AuthKind, Subscriber, SubscriberStatus, SyncOutcome, XUser
@@ -18,7 +20,9 @@ from shared.schedule import SchedulePolicy
 from shared.store import Stores
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.x_api import XApi
+from shared.x_client import XClient
 from tests.support.fake_x import FakeX, ManualClock, make_post
+from tests.support.oauth import connect, connected_subscription
 
 POLICY = SyncPolicy(schedule=SchedulePolicy(min_interval=timedelta(minutes=60)), lock_for=timedelta(minutes=5))
 LIKES = 20
@@ -239,3 +243,38 @@ def test_the_operators_subscriptions_and_a_policy_without_probe_are_never_probed
     assert (operator_x.probes, account_x.probes) == ([], [])
     assert operator_x.requests[-2:] == [(POLICY.first_page, None)] * 2
     assert account_x.requests[-2:] == [(POLICY.first_page, None)] * 2
+
+
+def test_over_the_simulator_a_quiet_account_costs_one_user_read_a_day(
+    xsim_factory: Callable[..., XSim], store: Stores, username: str
+) -> None:
+    # Given demo connected with its own token on a simulator where no likes arrive, backfilled and probed once
+    sim = xsim_factory(like_every_minutes={})
+    x_user_id, tokens = connect(sim, "demo", now=sim.clock.now())
+    connected_subscription(store, username, x_user_id, sim.clock.now())
+
+    def run() -> SyncOutcome:
+        sim.clock.advance(600)
+        client = XClient.for_user_token(tokens.access_token, sim.base_url)
+        budget = ReadBudget(store.app_state, sim.clock, 0, accounts=store.subscribers)
+        ports = SyncPorts(store.subscribers, store.likes, NoOperatorX([]), budget, sim.clock, lambda sub, **_: client)
+        return sync_subscriber(username, ports=ports, policy=POLICY, seconds_left=lambda: 60.0)
+
+    assert [run().status, run().status] == [SubscriberStatus.READY] * 2
+    app = sim.app.credentials.app_id
+    requests_before = dict(sim.billing()["apps"][app]["requests"])
+
+    # When it is synced twice more the same UTC day, then once after three new likes
+    quiet = [run(), run()]
+    sim.add_likes("demo", 3)
+    moved = run()
+
+    # Then the quiet syncs asked users/me only, and the day billed demo as a user once, whoever asked how often
+    billing = sim.billing()["apps"][app]
+    asked = {name: n - requests_before.get(name, 0) for name, n in billing["requests"].items()}
+    assert asked == {"GET /2/users/me": 3, "GET /2/users/:id/liked_tweets": 1}
+    assert [o.status for o in quiet] == [SubscriberStatus.READY] * 2
+    assert [o.pages for o in quiet] == [0, 0]
+    assert (moved.status, moved.new_likes, moved.pages) == (SubscriberStatus.READY, 3, 1)
+    assert billing["days"]["2026-01-15"]["users_read"] == 1
+    assert sim.app.billing.billed_by_user()[x_user_id]["users"] == 1
