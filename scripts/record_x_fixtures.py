@@ -88,6 +88,8 @@ def record(out: Path = FIXTURES) -> list[Path]:
 def _users(r: Recorder) -> None:
     with r.sim() as sim:
         r.call("users_me", sim, "/2/users/me")
+        # The like_count probe (shared/sync.py): the caller's public_metrics.
+        r.call("users_me_public_metrics", sim, "/2/users/me", **{"user.fields": "public_metrics"})
         r.call("users_by_username", sim, "/2/users/by/username/demo")
         r.call("users_by_username_not_found", sim, "/2/users/by/username/nobody_here")
 

@@ -25,7 +25,7 @@ from local.xsim.data import World, build_world
 from local.xsim.endpoints import Answer, Endpoints
 from local.xsim.exchange import Request, Response
 from local.xsim.faults import Faults, FaultSettings
-from local.xsim.limits import Billing, Prices, RateLimiter
+from local.xsim.limits import RATE_LIMIT, USAGE_CAP, Billing, Prices, RateLimiter
 from local.xsim.oauth1 import OAuth1Verifier
 from local.xsim.oauth2 import OAuth2Error, OAuth2Server
 from local.xsim.paging import Pager
@@ -43,7 +43,7 @@ class Route:
     pattern: re.Pattern[str]
     user_only: bool  # an app-only bearer token is refused (X: unsupported-authentication)
     scopes: frozenset[str]  # OAuth 2.0 scopes it needs
-    reads_posts: bool  # billed per post, and stopped by the usage cap
+    reads_posts: bool  # billed per post, and stopped by the usage cap (user reads are billed, never capped)
 
 
 ROUTES = (
@@ -100,7 +100,7 @@ class XSimApp:
                 self.clock,
                 cap=config.usage_cap,
                 period=config.usage_cap_period,
-                prices=Prices(config.price_per_post, config.price_per_owned_post),
+                prices=Prices(config.price_per_post, config.price_per_owned_post, config.price_per_user),
             )
             self.endpoints = Endpoints(
                 self.world, Pager(config.seed), depth_cap=config.depth_cap, renderer=self._renderer
@@ -166,6 +166,7 @@ class XSimApp:
         decision = self.limiter.hit(route.name, principal.app_id, principal.user_id)
         headers = decision.headers()
         if not decision.allowed:
+            self.billing.record_refusal(RATE_LIMIT)
             return _problem(problems.rate_limit_exceeded(), headers)
         self.billing.record_request(principal.app_id, route.name)
         if route.user_only and principal.kind == APP_ONLY:
@@ -176,10 +177,13 @@ class XSimApp:
         answer = self._endpoint(route, arg, principal, request)
         # The cap stops reads, not bad requests: a 400 or 403 stays what it is (endpoints have no side effects).
         if route.reads_posts and answer.status == 200 and self.billing.capped(principal.app_id):
+            self.billing.record_refusal(USAGE_CAP)
             return _problem(problems.usage_capped(self.billing.period), headers)
         if answer.posts_read:
             owned = principal.user_id == self.credentials.owner_id
-            self.billing.record_reads(principal.app_id, answer.posts_read, owned=owned)
+            self.billing.record_reads(principal.app_id, answer.posts_read, owned=owned, requester=principal.user_id)
+        if answer.users_read:
+            self.billing.record_user_reads(principal.app_id, answer.users_read, requester=principal.user_id)
         if answer.problem:
             return _problem(answer.body, headers, status=answer.status)
         return Response.json(answer.status, answer.body, headers=headers)

@@ -23,9 +23,10 @@ class XSimConfig:
     # Billed post reads per app per period before X answers 429 usage-capped; None = no cap.
     usage_cap: int | None = None
     usage_cap_period: str = "daily"  # "daily" | "monthly", as X's UsageCapExceededProblem says
-    # Pay-per-use prices (USD per post read), for the cost estimate the billing endpoint shows.
+    # Pay-per-use prices (USD per post read, per user read), for the cost estimate the billing endpoint shows.
     price_per_post: float = 0.005
     price_per_owned_post: float = 0.001
+    price_per_user: float = 0.010
     demo_likes: int = 300
     bigfan_likes: int | None = None  # None: depth_cap + 800, always beyond the cap
     # New likes arriving as simulated time passes: account -> one new like every N simulated minutes.

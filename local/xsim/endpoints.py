@@ -1,7 +1,9 @@
 """The X v2 endpoints the simulator serves: the caller, users by name or id, liked posts, posts by id.
 
 Each one validates its query as X does (unknown parameters, field names, ranges → 400 invalid-request with
-one entry per problem), answers in X's JSON, and reports which posts it returned so they can be billed.
+one entry per problem), answers in X's JSON, and reports which posts and users it returned so they can be
+billed (a users endpoint's user object is a billed user read; authors expanded into a page's includes are
+not billed apart, the post read pays for them).
 Authentication, rate limits and the usage cap are handled before these run (see app.py).
 """
 
@@ -49,11 +51,12 @@ TWEET_LISTS = {
 
 @dataclass
 class Answer:
-    """An endpoint's answer before it goes on the wire, with the posts it returned (billed per post)."""
+    """An endpoint's answer before it goes on the wire, with the posts and users it returned (each billed)."""
 
     status: int
     body: dict[str, Any]
     posts_read: list[str] = field(default_factory=list)
+    users_read: list[str] = field(default_factory=list)
     problem: bool = False  # an application/problem+json body
 
 
@@ -109,7 +112,7 @@ class Endpoints:
         if q.errors:
             return invalid(q.errors)
         account = self._world.accounts[principal.user_id or ""]
-        return Answer(200, {"data": self._renderer(media_base).user(account, sel)})
+        return _user_answer(self._renderer(media_base).user(account, sel))
 
     def user_by_username(self, username: str, query: list[tuple[str, str]], media_base: str) -> Answer:
         q = _Query(query, USER_PARAMS, ("username",))
@@ -122,7 +125,7 @@ class Endpoints:
         account = self._world.account_by_username(username)
         if account is None:
             return Answer(200, {"errors": [problems.not_found("user", "username", username)]})
-        return Answer(200, {"data": self._renderer(media_base).user(account, sel)})
+        return _user_answer(self._renderer(media_base).user(account, sel))
 
     def user_by_id(self, user_id: str, query: list[tuple[str, str]], media_base: str) -> Answer:
         q = _Query(query, USER_PARAMS, ("id",))
@@ -134,7 +137,7 @@ class Endpoints:
         account = self._world.accounts.get(user_id)
         if account is None:
             return Answer(200, {"errors": [problems.not_found("user", "id", user_id)]})
-        return Answer(200, {"data": self._renderer(media_base).user(account, sel)})
+        return _user_answer(self._renderer(media_base).user(account, sel))
 
     # --- posts ----------------------------------------------------------------------------------------
 
@@ -232,6 +235,11 @@ class Endpoints:
             message = f"The `max_results` query parameter value [{raw}] is not between {MIN_RESULTS} and {MAX_RESULTS}"
             q.errors.append(problems.parameter_error("max_results", raw, message))
         return value
+
+
+def _user_answer(user: dict[str, Any]) -> Answer:
+    """One user object from a users endpoint: billed as a user read."""
+    return Answer(200, {"data": user}, users_read=[str(user["id"])])
 
 
 def _bad_id(name: str, value: str) -> dict[str, Any]:

@@ -7,7 +7,10 @@ requests against the app's window, as a plan with an app-wide cap would (off by 
 
 A window opens with its first request and closes `window` seconds later; `x-rate-limit-reset` is that
 moment in epoch seconds. Rejected requests (429) do not count. Post reads are billed once per post per
-UTC day per app, as X bills pay-per-use reads; the usage cap counts billed reads per day or month.
+UTC day per app, as X bills pay-per-use reads, and user reads (a user object from a users endpoint) once per
+user per UTC day per app; the usage cap counts billed post reads per day or month. Each billed read is also
+counted for the user whose request billed it, and each 429 by its kind, so a benchmark can say what every
+account cost and why X refused.
 """
 
 from __future__ import annotations
@@ -90,14 +93,20 @@ class RateLimiter:
         return window
 
 
+APP_ONLY_REQUESTER = "app-only"  # who billed a read made with the app's bearer token (no user)
+RATE_LIMIT, USAGE_CAP = "rate_limit", "usage_cap"  # the two kinds of 429
+
+
 @dataclass(frozen=True)
 class Prices:
     per_post: float
     per_owned_post: float
+    per_user: float = 0.010
 
 
 class Billing:
-    """Post reads per app per UTC day (each post once a day), and the usage cap on them."""
+    """Post and user reads per app per UTC day (each post, each user once a day), the usage cap on post reads,
+    who billed each read, and the 429s answered."""
 
     def __init__(self, clock: SimClock, *, cap: int | None, period: str, prices: Prices) -> None:
         self._clock = clock
@@ -106,6 +115,11 @@ class Billing:
         self._prices = prices
         # (app, day) -> post id -> whether the read was of the app owner's own likes
         self._reads: dict[tuple[str, str], dict[str, bool]] = {}
+        # (app, day) -> the ids of the users read
+        self._user_reads: dict[tuple[str, str], set[str]] = {}
+        # requesting user id -> {"posts": billed post reads, "users": billed user reads}
+        self._billed_by: dict[str, dict[str, int]] = {}
+        self._refusals: dict[str, int] = {RATE_LIMIT: 0, USAGE_CAP: 0}
         self._requests: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
@@ -129,26 +143,69 @@ class Billing:
         with self._lock:
             self._requests[(app_id, endpoint)] = self._requests.get((app_id, endpoint), 0) + 1
 
-    def record_reads(self, app_id: str, post_ids: list[str], *, owned: bool) -> int:
-        """Bill these posts (each at most once per UTC day); returns how many were newly billed."""
+    def record_reads(self, app_id: str, post_ids: list[str], *, owned: bool, requester: str | None = None) -> int:
+        """Bill these posts (each at most once per UTC day); returns how many were newly billed. `requester`:
+        the user whose request read them (None: an app-only request)."""
         day = self._day(self._clock.now())
         with self._lock:
             seen = self._reads.setdefault((app_id, day), {})
             new = [post_id for post_id in post_ids if post_id not in seen]
             for post_id in new:
                 seen[post_id] = owned
+            self._attribute(requester, "posts", len(new))
             return len(new)
 
+    def record_user_reads(self, app_id: str, user_ids: list[str], *, requester: str | None = None) -> int:
+        """Bill these user objects (each at most once per UTC day); returns how many were newly billed."""
+        day = self._day(self._clock.now())
+        with self._lock:
+            seen = self._user_reads.setdefault((app_id, day), set())
+            new = [user_id for user_id in dict.fromkeys(user_ids) if user_id not in seen]
+            seen.update(new)
+            self._attribute(requester, "users", len(new))
+            return len(new)
+
+    def record_refusal(self, kind: str) -> None:
+        """A 429 answered: `rate_limit` (a window is full) or `usage_cap` (the app's reads are capped)."""
+        if kind not in self._refusals:
+            raise ValueError(f"unknown kind of 429: {kind}")
+        with self._lock:
+            self._refusals[kind] += 1
+
+    def billed_by_user(self) -> dict[str, dict[str, int]]:
+        """Billed reads (first read of a post or user in its UTC day) by the user whose request billed them:
+        requesting user id -> {"posts": n, "users": m}; reads with the app-only token under "app-only"."""
+        with self._lock:
+            return {user: dict(counts) for user, counts in sorted(self._billed_by.items())}
+
+    def refusals(self) -> dict[str, int]:
+        """The 429s answered, by kind: {"rate_limit": n, "usage_cap": m}."""
+        with self._lock:
+            return dict(self._refusals)
+
+    def _attribute(self, requester: str | None, kind: str, count: int) -> None:
+        if count:
+            counts = self._billed_by.setdefault(requester or APP_ONLY_REQUESTER, {"posts": 0, "users": 0})
+            counts[kind] += count
+
     def snapshot(self) -> dict[str, Any]:
+        """Per app and UTC day: posts and users read and what they cost (`cost_usd` is the day's whole bill)."""
         with self._lock:
             days: dict[str, dict[str, Any]] = {}
-            for (app, day), posts in sorted(self._reads.items()):
+            for app, day in sorted(set(self._reads) | set(self._user_reads)):
+                posts = self._reads.get((app, day), {})
+                users = self._user_reads.get((app, day), set())
                 owned = sum(posts.values())
                 other = len(posts) - owned
+                posts_cost = other * self._prices.per_post + owned * self._prices.per_owned_post
+                users_cost = len(users) * self._prices.per_user
                 days.setdefault(app, {})[day] = {
                     "posts_read": len(posts),
                     "owned_posts_read": owned,
-                    "cost_usd": round(other * self._prices.per_post + owned * self._prices.per_owned_post, 6),
+                    "users_read": len(users),
+                    "posts_cost_usd": round(posts_cost, 6),
+                    "users_cost_usd": round(users_cost, 6),
+                    "cost_usd": round(posts_cost + users_cost, 6),
                 }
             requests: dict[str, dict[str, int]] = {}
             for (app, endpoint), count in sorted(self._requests.items()):
@@ -162,10 +219,13 @@ class Billing:
                     "days": days.get(app, {}),
                     "requests": requests.get(app, {}),
                     "posts_read_total": sum(d["posts_read"] for d in days.get(app, {}).values()),
+                    "users_read_total": sum(d["users_read"] for d in days.get(app, {}).values()),
                     "cost_usd_total": round(sum(d["cost_usd"] for d in days.get(app, {}).values()), 6),
                 }
                 for app in apps
             },
+            "billed_by_user": self.billed_by_user(),
+            "refusals": self.refusals(),
         }
 
     @staticmethod

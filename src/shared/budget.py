@@ -136,6 +136,12 @@ class ReadBudget:
         self._store.settle(now, reserved=self._reserved, posts_read=posts_read, x_requests=1)
         self._reserved = 0
 
+    def after_probe(self) -> None:
+        """A like_count probe (`GET /2/users/me`) was answered: one request and one user read ($0.010, billed
+        once per user per UTC day), nothing reserved. It counts against no window of ours: X's users/me window
+        (75 / 15 min per user) is its own, and a subscription is probed at most once per sync."""
+        self._store.settle(self._clock.now(), reserved=0, posts_read=0, x_requests=1, user_reads=1)
+
     def rate_limited(self, reset_at: datetime, sub: WindowOwner | None = None) -> None:
         """X answered 429 (rate limit): the windows are empty until `reset_at`, the reserved posts go back."""
         for store, name in self._windows(sub):

@@ -5,6 +5,10 @@ after every page (`Walk`: its base count and the next pagination token), so a ra
 crash resumes exactly where it stopped and never re-reads what is stored. A walk from the top stops at the
 first post stored before it began; a walk resumed from a token first finishes, then one from the top catches
 likes made meanwhile.
+
+Before reading a connected account whose history is stored, the sync asks X its like_count (the probe, one
+user read at $0.010) and reads no likes when it has not moved since the last finished sync; when it has, the
+head walk's first page is sized to the difference (see `_read`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from shared.errors import (
     XInvalidCursor,
     XRateLimited,
     XRejected,
+    XUnavailable,
     XUsageCapped,
     XUserNotFound,
 )
@@ -174,7 +179,7 @@ def sync_subscriber(
             user: XUser = ports.x.user_by_username(sub.username)
             sub = ports.subscribers.set_x_user(sub, user.id, user.username)
         try:
-            _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+            _read(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
         except XGrantInvalid:
             if sub.auth is not AuthKind.OAUTH2 or ports.account_x is None:
                 raise
@@ -182,7 +187,7 @@ def sync_subscriber(
             # go on from the saved walk. A second refusal, or a refresh X refuses, is the owner's to fix.
             log.info("X refused a live access token; refreshing it once", extra={"subscriber": sub.key})
             ports = replace(ports, x=ports.account_x(sub, refused=True))
-            _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
+            _read(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=progress)
     except (ReconnectNeeded, XGrantInvalid) as exc:
         # Not retried and never the DLQ's: the message is done, the page offers "Reconnect".
         message = f"X no longer accepts this account's connection; its owner must connect again: {exc}"
@@ -250,11 +255,87 @@ def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[Subscri
     return SubscriberStatus.NOT_FOUND, now + policy.refused_retry, str(exc)
 
 
-def _walk(
+def probes(sub: Subscriber, policy: SyncPolicy) -> bool:
+    """Whether this sync asks X's like_count before reading likes.
+
+    Only when the answer is this subscription's own count: users/me answers for the token's owner, so only a
+    connected account's own OAuth 2.0 token is probed. The operator's OAuth 1.0a token answers for the operator
+    alone; its subscriptions (even the operator's own account, the simplest honest rule) are read as before.
+    And only once the history is stored and no walk is under way: a backfill or a resumed walk must go on
+    whatever the count says.
+    """
+    return policy.schedule.probe and sub.auth is AuthKind.OAUTH2 and sub.history_complete and sub.walk is None
+
+
+def _read(
     sub: Subscriber, *, ports: SyncPorts, policy: SyncPolicy, seconds_left: Callable[[], float], p: _Progress
 ) -> None:
+    """Probe the like_count where it applies, then walk the likes unless the count has not moved.
+
+    Price (X pay-per-use, each resource billed once per UTC day): the probe is one user read, $0.010 a day
+    however often it is asked; the smallest page of likes is 5 posts, $0.025, and the same page read again that
+    day is free. On a synced day when nothing moved, the probe costs $0.010 where the page cost $0.025; on a
+    day when something did, the same posts are read as without it (a burst's first page, sized to it, spares
+    the growing pages' extra posts and requests) and the probe is $0.010 more. So it beats the page while fewer
+    than 3 in 5 synced days see a new like: quiet and dormant accounts; an account whose cadence finds likes at
+    every sync pays $0.010 a day more for it.
+
+    The probe is asked before the walk, so a like made during the walk makes the next probe differ. What it
+    cannot see: likes removed and as many others added between two syncs leave the count as it was, and those
+    new likes wait until the count moves again (the archive import, and classify_page, do not depend on it).
+    """
+    first_page: int | None = None
+    if probes(sub, policy):
+        if p.x_like_count is None:  # after a refused token is refreshed, an answered probe is not asked again
+            p.x_like_count = _probe(sub, ports=ports)
+        count, known = p.x_like_count, sub.x_like_count
+        if count is not None and known is not None:
+            if count == known:
+                log.info("like_count unchanged; no likes read", extra={"username": sub.username, "x_like_count": count})
+                p.finished = True
+                return
+            if count > known:
+                first_page = max(MIN_PAGE, min(MAX_PAGE, count - known + 1))
+        # Never probed (None), or fewer likes than before (unlikes, perhaps new ones too): the usual first page.
+    _walk(sub, ports=ports, policy=policy, seconds_left=seconds_left, p=p, first_page=first_page)
+
+
+def _probe(sub: Subscriber, *, ports: SyncPorts) -> int | None:
+    """X's like_count for the subscription, counted in the budget; None when X could not say (read likes)."""
+    try:
+        count = ports.x.own_like_count()
+    except XRateLimited as exc:
+        # users/me has a window of its own at X, apart from liked_tweets': the likes window is left as it is,
+        # and this subscription waits for the reset like any rate-limited sync.
+        ports.budget.request_failed()
+        raise XRateLimited(exc.reset_at or ports.clock.now() + RATE_WINDOW, str(exc)) from None
+    except XUsageCapped:
+        ports.budget.usage_capped()
+        raise
+    except XUnavailable as exc:
+        # The probe only saves reads; X failing it is no reason not to read (the likes request will tell).
+        ports.budget.request_failed()
+        log.warning("like_count probe failed; reading likes", extra={"username": sub.username, "reason": str(exc)})
+        return None
+    except BaseException:
+        ports.budget.request_failed()
+        raise
+    ports.budget.after_probe()
+    return count
+
+
+def _walk(
+    sub: Subscriber,
+    *,
+    ports: SyncPorts,
+    policy: SyncPolicy,
+    seconds_left: Callable[[], float],
+    p: _Progress,
+    first_page: int | None = None,
+) -> None:
+    """Walk the likes; `first_page`: the size of a head walk's first page (the probe's estimate)."""
     resumed = sub.walk is not None
-    walk = sub.walk or _head_walk(sub, policy)
+    walk = sub.walk or _head_walk(sub, policy, first_page)
     conflicts = 0
     while True:
         if p.pages >= policy.max_pages or seconds_left() < policy.min_seconds_left:
@@ -388,8 +469,10 @@ def _fetch(
             raise
 
 
-def _head_walk(sub: Subscriber, policy: SyncPolicy) -> Walk:
+def _head_walk(sub: Subscriber, policy: SyncPolicy, first_page: int | None = None) -> Walk:
     size = policy.first_page if sub.like_count > 0 else policy.backfill_page
+    if first_page is not None:
+        size = first_page
     return Walk(base=sub.like_count, token=None, page_size=size)
 
 

@@ -163,6 +163,19 @@ class XClient:
             raise XUnavailable("X answered users/me without a user")
         return XUser(id=str(data["id"]), username=str(data["username"]), name=str(data.get("name", "")))
 
+    def own_like_count(self) -> int:
+        """The authenticated user's like_count (`GET /2/users/me?user.fields=public_metrics`)."""
+        response = self._call(
+            "user", lambda: self._client.get_me(user_auth=self._user_auth, user_fields=["public_metrics"])
+        )
+        data = _json(response).get("data")
+        metrics = data.get("public_metrics") if isinstance(data, dict) else None
+        count = metrics.get("like_count") if isinstance(metrics, dict) else None
+        # X's spec lists like_count among public_metrics but does not require it: without it there is no probe.
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise XUnavailable("X answered users/me without a like_count")
+        return count
+
     def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
         size = max(MIN_PAGE, min(MAX_PAGE, max_results))
         params: dict[str, Any] = {

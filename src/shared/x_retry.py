@@ -100,6 +100,9 @@ class RetryingX:
             "likes", lambda: self._x.liked_posts(user_id, max_results=max_results, pagination_token=pagination_token)
         )
 
+    def own_like_count(self) -> int:
+        return self._retry("like_count", self._x.own_like_count)
+
     def _retry(self, call: str, attempt: Callable[[], T]) -> T:
         failures = 0
         while True:

@@ -82,6 +82,9 @@ class _OperatorX:
     def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
         return x_client(self._settings).liked_posts(user_id, max_results=max_results, pagination_token=pagination_token)
 
+    def own_like_count(self) -> int:
+        return x_client(self._settings).own_like_count()
+
 
 @cache
 def _x_client(raw_credentials: str, base_url: str) -> XClient:

@@ -83,6 +83,16 @@ def oauth2_user(factory: Callable[..., XSim]) -> list[requests.Response]:
     ]
 
 
+def like_count_probe(factory: Callable[..., XSim]) -> list[requests.Response]:
+    """The sync's probe as a connected account makes it (OAuth 2.0 user token), and by id, as likes arrive."""
+    sim = factory()
+    token = sim.oauth2_login("demo").access_token
+    client = Client(sim)
+    first = client.get("/2/users/me", bearer=token, **{"user.fields": "public_metrics"})
+    sim.clock.advance(3600)
+    return [first, client.get(f"/2/users/{sim.user_id('demo')}", **{"user.fields": "public_metrics"})]
+
+
 def app_only(factory: Callable[..., XSim]) -> list[requests.Response]:
     sim = factory()
     client, bearer = Client(sim), sim.app_bearer_token
@@ -118,6 +128,7 @@ SCENARIOS: dict[str, tuple[list[int], Scenario]] = {
     "users_me": ([200], one({}, lambda c: c.get("/2/users/me"))),
     "users_me_all_fields": ([200], one({}, lambda c: c.get("/2/users/me", **{"user.fields": ALL_USER}))),
     "users_me_no_auth": ([401], one({}, lambda c: c.get("/2/users/me", username=None))),
+    "users_me_like_count_probe": ([200, 200], like_count_probe),
     "user_by_username": (
         [200],
         one({}, lambda c: c.get("/2/users/by/username/xss_tester", **{"user.fields": ALL_USER})),
@@ -257,6 +268,22 @@ def test_the_check_holds_problems_to_their_documented_subtype(x_spec: XSpec, xsi
     # Then both are rejected, each for what it lacks
     assert missing == ["/: 'resource_id' is a required property"]
     assert as_plain_json == ["/: 'code' is a required property", "/: 'message' is a required property"]
+
+
+def test_the_check_holds_public_metrics_to_the_spec(x_spec: XSpec, xsim: XSim) -> None:
+    # Given the simulator's answer to the like_count probe, which passes
+    body = Client(xsim).get("/2/users/me", **{"user.fields": "public_metrics"}).json()
+    assert violations(x_spec, "/2/users/me", body) == []
+
+    # When its like_count is not a number, or a count the spec requires is missing
+    wrong_type = json.loads(json.dumps(body))
+    wrong_type["data"]["public_metrics"]["like_count"] = "317"
+    missing = json.loads(json.dumps(body))
+    del missing["data"]["public_metrics"]["tweet_count"]
+
+    # Then each is rejected where it breaks
+    assert [v for v in violations(x_spec, "/2/users/me", wrong_type) if v.startswith("/data/public_metrics/like_count")]
+    assert [v for v in violations(x_spec, "/2/users/me", missing) if "'tweet_count'" in v]
 
 
 def test_the_simulators_field_names_are_the_specs(x_spec: XSpec) -> None:

@@ -9,7 +9,15 @@ import pytest
 
 from local.xsim import ManualClock, XSim, XSimConfig
 from local.xsim.corpus import HTML_IMG_TEXT, SCRIPT_TEXT
-from shared.errors import XForbidden, XInvalidCursor, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
+from shared.errors import (
+    XForbidden,
+    XGrantInvalid,
+    XInvalidCursor,
+    XRateLimited,
+    XUnavailable,
+    XUsageCapped,
+    XUserNotFound,
+)
 from shared.x_client import XClient, XCredentials
 
 
@@ -139,3 +147,55 @@ def test_a_slow_x_times_out_as_transient() -> None:
 
     # Then it gave up after its timeout, as on any transient failure
     assert "did not answer" in str(slow.value)
+
+
+def test_own_like_count_is_the_accounts_like_count_and_follows_new_likes(xsim: XSim) -> None:
+    # Given demo's client, and demo's likes as the simulator holds them
+    client = client_for(xsim)
+    before = len(xsim.like_ids("demo"))
+
+    # When the like_count is asked, three likes are made, and it is asked again
+    first = client.own_like_count()
+    xsim.add_likes("demo", 3)
+    second = client.own_like_count()
+
+    # Then it is demo's number of likes each time (one users/me request each, nothing else)
+    assert (first, second) == (before, before + 3)
+    (app,) = xsim.billing()["apps"].values()
+    assert app["requests"] == {"GET /2/users/me": 2}
+
+
+def test_own_like_count_with_a_connected_accounts_token_is_that_accounts(xsim: XSim) -> None:
+    # Given bigfan connected with OAuth 2.0 (its own user token)
+    client = XClient.for_user_token(xsim.oauth2_login("bigfan").access_token, xsim.base_url)
+
+    # When its like_count is asked, Then it is bigfan's (X answers users/me for the token's owner)
+    assert client.own_like_count() == len(xsim.like_ids("bigfan"))
+
+
+def test_own_like_count_with_an_expired_account_token_is_a_grant_x_refuses(xsim_factory: Callable[..., XSim]) -> None:
+    # Given a connected account's access token, and the 2 hours it lasts gone by
+    sim = xsim_factory(access_token_ttl_seconds=60)
+    client = XClient.for_user_token(sim.oauth2_login("demo").access_token, sim.base_url)
+    sim.clock.advance(61)
+
+    # When its like_count is asked, Then X's 401 is the account's grant refused (the sync refreshes it once)
+    with pytest.raises(XGrantInvalid) as refused:
+        client.own_like_count()
+    assert "HTTP 401" in str(refused.value)
+
+
+def test_own_like_count_rate_limited_names_the_windows_reset(xsim_factory: Callable[..., XSim]) -> None:
+    # Given one request per window
+    sim = xsim_factory(rate_limit=1)
+    client = client_for(sim)
+
+    # When the like_count is asked twice
+    client.own_like_count()
+    with pytest.raises(XRateLimited) as limited:
+        client.own_like_count()
+
+    # Then the second is X's rate limit, with the reset X sent, and counted as one
+    assert limited.value.reset_at is not None
+    assert limited.value.reset_at.timestamp() == pytest.approx(sim.clock.time() + 900, abs=1)
+    assert sim.app.billing.refusals() == {"rate_limit": 1, "usage_cap": 0}

@@ -103,3 +103,23 @@ def test_a_400_on_the_pagination_token_of_a_walk_from_the_top_is_a_rejection(rep
     with pytest.raises(XRejected) as caught:
         client_for(replay, xsim).liked_posts(USER_ID, max_results=5, pagination_token=None)
     assert "The `pagination_token` query parameter value [not-a-real-token] is not valid" in str(caught.value)
+
+
+@pytest.mark.parametrize("replay", ["users_me_public_metrics"], indirect=True)
+def test_the_recorded_like_count_probe_is_read_as_xs_like_count(replay: str, xsim: XSim) -> None:
+    # Given X answering users/me with the recorded public_metrics (validated against X's spec)
+    recorded = json.loads((FIXTURES / "users_me_public_metrics.json").read_text(encoding="utf-8"))
+
+    # When the client asks for its like_count, Then it is the recorded one
+    expected = recorded["response"]["body"]["data"]["public_metrics"]["like_count"]
+    assert client_for(replay, xsim).own_like_count() == expected
+
+
+@pytest.mark.parametrize("replay", ["users_me"], indirect=True)
+def test_a_users_me_without_a_like_count_is_no_answer(replay: str, xsim: XSim) -> None:
+    # Given X answering users/me without public_metrics (the spec does not require like_count)
+    # When the client asks for its like_count, Then it says X could not tell (the sync then reads likes)
+    with pytest.raises(XUnavailable) as unanswered:
+        client_for(replay, xsim).own_like_count()
+    assert "without a like_count" in str(unanswered.value)
+    assert not isinstance(unanswered.value, XTransient)  # asking again would get the same answer

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import XForbidden, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
+from shared.errors import XError, XForbidden, XRateLimited, XUnavailable, XUsageCapped, XUserNotFound
 from shared.models import Author, LikesPage, Post, RateLimit, XUser
 
 # Shaped like an X pagination token (long, opaque, letters and digits), and plainly not one.
@@ -35,6 +35,8 @@ class FakeX:
     usage_capped_after: int | None = None  # requests answered before X's usage cap (a 429 with no reset time)
     reset_at: datetime = field(default_factory=lambda: datetime(2026, 11, 28, 12, 15, tzinfo=UTC))
     requests: list[tuple[int, str | None]] = field(default_factory=list)  # (max_results, token) per request
+    probes: list[int] = field(default_factory=list)  # the like_count each users/me probe answered
+    probe_error: XError | None = None  # what the next users/me probe raises instead (once)
 
     def like(self, post: Post) -> None:
         self.likes.insert(0, post)
@@ -43,6 +45,14 @@ class FakeX:
         if username != self.user.username.lower():
             raise XUserNotFound(f"no user @{username}")
         return self.user
+
+    def own_like_count(self) -> int:
+        """X's like_count for the user: every like it holds (the depth cap limits paging, not the count)."""
+        if self.probe_error is not None:
+            error, self.probe_error = self.probe_error, None
+            raise error
+        self.probes.append(len(self.likes))
+        return len(self.likes)
 
     def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
         self.requests.append((max_results, pagination_token))

@@ -1,4 +1,4 @@
-"""Budget decisions: X's shared rate-limit window and the daily post-read budget."""
+"""Budget decisions: X's shared rate-limit window, the daily post-read budget, and the like_count probe's count."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.budget import allowed_page_size, next_utc_midnight
+from local.memstore import MemoryAppState
+from shared.budget import ReadBudget, allowed_page_size, next_utc_midnight
 from shared.errors import XRateLimited, XUsageCapped
 from shared.models import RateLimit, Usage
+from tests.support.fake_x import ManualClock
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -41,3 +43,18 @@ def test_a_zero_budget_means_no_budget_of_our_own() -> None:
 
 def test_next_midnight_is_the_start_of_the_next_utc_day() -> None:
     assert next_utc_midnight(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_a_like_count_probe_counts_a_request_and_a_user_read_and_spends_no_post() -> None:
+    # Given a daily budget of 100 post reads, kept in memory
+    clock = ManualClock(NOW)
+    state = MemoryAppState()
+    budget = ReadBudget(state, clock, 100)
+
+    # When a probe is answered
+    budget.after_probe()
+
+    # Then the day counts one X request and one user read, and every post of the budget is still there
+    day = state.usage("2026-11-28")
+    assert (day.x_requests, day.posts_read, day.count("user_reads")) == (1, 0, 1)
+    assert budget.before_request(100) == 100

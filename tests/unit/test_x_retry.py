@@ -38,6 +38,10 @@ class ScriptedX:
         self._next()
         return PAGE
 
+    def own_like_count(self) -> int:
+        self._next()
+        return 317
+
 
 def retrying(
     x: ScriptedX, *, seconds_left: float = 100.0, jitter: float = 0.0, policy: RetryPolicy = POLICY
@@ -62,6 +66,17 @@ def test_a_transient_failure_is_asked_again_and_the_answer_returned(failure: XTr
     assert likes(client) is PAGE
     assert x.calls == 2
     assert waits == [0.1]
+
+
+def test_the_like_count_probe_is_retried_as_a_page_is() -> None:
+    # Given X failing the probe twice with a passing blip, then answering
+    x = ScriptedX(XTransient("X answered 503"), XTransient("X answered 502"), None)
+    client, waits = retrying(x)
+
+    # When the like_count is asked for, Then it comes after two growing waits
+    assert client.own_like_count() == 317
+    assert x.calls == 3
+    assert waits == [0.1, 0.2]
 
 
 @pytest.mark.parametrize(

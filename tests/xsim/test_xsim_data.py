@@ -1,5 +1,6 @@
 """What the simulator says: the same bytes for the same seed, hostile content, only the fields asked for,
-pagination to the depth cap, deleted posts in errors[], and likes that arrive as time passes."""
+pagination to the depth cap, deleted posts in errors[], likes that arrive as time passes, and the like_count
+that counts them."""
 
 from __future__ import annotations
 
@@ -208,6 +209,35 @@ def test_new_likes_arrive_on_top_as_simulated_time_passes_without_disturbing_a_w
     assert [p["id"] for p in fresh["data"]][:4] == new_ids
     assert not {p["id"] for p in first["data"]} & {p["id"] for p in second["data"]}
     assert not set(new_ids) & {p["id"] for p in second["data"]}
+
+
+def test_public_metrics_like_count_is_the_accounts_likes_now_on_every_users_endpoint(xsim: XSim) -> None:
+    # Given demo gaining a like every 30 simulated minutes
+    fields = {"user.fields": "public_metrics"}
+    paths = ["/2/users/me", f"/2/users/{xsim.user_id('demo')}", "/2/users/by/username/demo"]
+    before = [get(xsim, path, **fields).json()["data"]["public_metrics"]["like_count"] for path in paths]
+    count_before = len(xsim.like_ids("demo"))
+
+    # When 90 minutes pass, and two likes are added over the management API
+    xsim.clock.advance(90 * 60)
+    requests.post(xsim.base_url + "/_sim/accounts/demo/likes", json={"count": 2}, timeout=5)
+    after = [get(xsim, path, **fields).json()["data"]["public_metrics"]["like_count"] for path in paths]
+
+    # Then every users endpoint counts demo's likes as they stand: three arrivals and two added later
+    assert before == [count_before] * 3
+    assert after == [count_before + 5] * 3
+    assert after == [len(xsim.like_ids("demo"))] * 3
+
+
+def test_public_metrics_come_only_when_asked_for(xsim: XSim) -> None:
+    # When users/me is asked without user.fields, and with public_metrics
+    plain = get(xsim, "/2/users/me").json()["data"]
+    metrics = get(xsim, "/2/users/me", **{"user.fields": "public_metrics"}).json()["data"]["public_metrics"]
+
+    # Then only the second carries them, with the counts X's spec requires beside like_count
+    assert "public_metrics" not in plain
+    assert set(metrics) == {"followers_count", "following_count", "tweet_count", "listed_count", "like_count"}
+    assert all(isinstance(value, int) and value >= 0 for value in metrics.values())
 
 
 def test_likes_added_through_the_management_api_come_first(xsim: XSim) -> None:

@@ -1,6 +1,6 @@
 """X's limits as the simulator applies them: windows per endpoint, per user token (user context) and per app
-(app-only, or every request when an app-wide cap is switched on); the usage cap; billing once per post per
-UTC day."""
+(app-only, or every request when an app-wide cap is switched on); the usage cap; billing once per post and
+once per user per UTC day, by the user whose request billed it; the 429s counted by kind."""
 
 from __future__ import annotations
 
@@ -208,3 +208,85 @@ def test_the_usage_cap_does_not_hide_a_bad_request_or_a_refusal(xsim_factory: Ca
     # Then those answers are what they would be without the cap: only reads are capped
     assert bad.status_code == 400
     assert other.status_code == 403
+
+
+def test_a_user_read_is_billed_once_per_user_per_utc_day_at_its_own_price(xsim_factory: Callable[..., XSim]) -> None:
+    # Given no likes arriving; demo reads itself twice, itself by id, bigfan by name, and a name nobody has
+    sim = xsim_factory(like_every_minutes={})
+    get(sim, "/2/users/me", **{"user.fields": "public_metrics"})
+    get(sim, "/2/users/me")
+    get(sim, f"/2/users/{sim.user_id('demo')}")
+    get(sim, "/2/users/by/username/bigfan")
+    get(sim, "/2/users/by/username/nobody_here")
+    # ... and bigfan reads itself, already read today by demo's request
+    get(sim, "/2/users/me", "bigfan")
+
+    # When demo reads itself again the next UTC day
+    sim.clock.advance(24 * 3600)
+    get(sim, "/2/users/me")
+
+    # Then each day bills each user returned once, at $0.010, in the day's cost beside its posts (none here)
+    app = sim.billing()["apps"][sim.app.credentials.app_id]
+    days = {
+        day: (d["users_read"], d["users_cost_usd"], d["cost_usd"], d["posts_read"]) for day, d in app["days"].items()
+    }
+    assert days == {"2026-01-15": (2, 0.02, 0.02, 0), "2026-01-16": (1, 0.01, 0.01, 0)}
+    assert app["users_read_total"] == 3
+    assert app["cost_usd_total"] == pytest.approx(0.03)
+
+
+def test_user_reads_are_priced_by_config_and_summed_with_post_reads(xsim_factory: Callable[..., XSim]) -> None:
+    # Given a user read priced at $0.02, and bigfan (not the app's owner) reading itself and 5 of its likes
+    sim = xsim_factory(like_every_minutes={}, price_per_user=0.02)
+    get(sim, "/2/users/me", "bigfan")
+    get(sim, f"/2/users/{sim.user_id('bigfan')}/liked_tweets", "bigfan", max_results="5")
+
+    # When the day's bill is read
+    day = sim.billing()["apps"][sim.app.credentials.app_id]["days"]["2026-01-15"]
+
+    # Then the user costs its price, the posts theirs, and the day's cost is both
+    assert (day["users_read"], day["users_cost_usd"]) == (1, pytest.approx(0.02))
+    assert (day["posts_read"], day["posts_cost_usd"]) == (5, pytest.approx(0.025))
+    assert day["cost_usd"] == pytest.approx(0.045)
+
+
+def test_billed_reads_are_attributed_to_the_user_whose_request_billed_them(xsim_factory: Callable[..., XSim]) -> None:
+    # Given demo reading a page of 5 of its likes and itself, and bigfan reading 5 of its own likes
+    sim = xsim_factory(like_every_minutes={})
+    page = get(sim, f"/2/users/{sim.user_id('demo')}/liked_tweets", max_results="5").json()
+    get(sim, "/2/users/me")
+    own = get(sim, f"/2/users/{sim.user_id('bigfan')}/liked_tweets", "bigfan", max_results="5").json()
+
+    # When bigfan then reads demo's 5 posts by id and demo as a user (both billed today already),
+    # and the app-only token reads bigfan as a user
+    get(sim, "/2/tweets", "bigfan", ids=",".join(p["id"] for p in page["data"]))
+    get(sim, "/2/users/by/username/demo", "bigfan")
+    bearer = {"authorization": f"Bearer {sim.app_bearer_token}"}
+    requests.get(sim.base_url + "/2/users/by/username/bigfan", headers=bearer, timeout=5)
+
+    # Then each billed read counts once, for the requester that billed it first (deleted posts are not returned)
+    demo, bigfan = sim.user_id("demo"), sim.user_id("bigfan")
+    expected = {
+        demo: {"posts": len(page["data"]), "users": 1},
+        bigfan: {"posts": len(own["data"]), "users": 0},
+        "app-only": {"posts": 0, "users": 1},
+    }
+    assert len(page["data"]) >= 4
+    assert len(own["data"]) >= 4
+    assert sim.app.billing.billed_by_user() == expected
+    # ... and the management API shows the same
+    assert requests.get(sim.base_url + "/_sim/billing", timeout=5).json()["billed_by_user"] == expected
+
+
+def test_429s_are_counted_by_kind(xsim_factory: Callable[..., XSim]) -> None:
+    # Given 2 requests per window and a cap of 5 post reads a day
+    sim = xsim_factory(rate_limit=2, usage_cap=5)
+    likes = f"/2/users/{sim.user_id('demo')}/liked_tweets"
+
+    # When demo reads 10 posts (the cap is passed), asks again (capped), then again (the window is full)
+    statuses = [get(sim, likes, max_results="10").status_code for _ in range(3)]
+
+    # Then one 429 of each kind is counted
+    assert statuses == [200, 429, 429]
+    assert sim.app.billing.refusals() == {"rate_limit": 1, "usage_cap": 1}
+    assert sim.billing()["refusals"] == {"rate_limit": 1, "usage_cap": 1}
