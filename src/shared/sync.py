@@ -50,7 +50,7 @@ from shared.models import (
     XUser,
 )
 from shared.redact import redact
-from shared.schedule import SchedulePolicy, after_sync
+from shared.schedule import SchedulePolicy, after_sync, worth_probing
 from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
 log = logging.getLogger(__name__)
@@ -255,16 +255,19 @@ def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[Subscri
     return SubscriberStatus.NOT_FOUND, now + policy.refused_retry, str(exc)
 
 
-def probes(sub: Subscriber, policy: SyncPolicy) -> bool:
+def probes(sub: Subscriber, policy: SyncPolicy, now: datetime) -> bool:
     """Whether this sync asks X's like_count before reading likes.
 
     Only when the answer is this subscription's own count: users/me answers for the token's owner, so only a
     connected account's own OAuth 2.0 token is probed. The operator's OAuth 1.0a token answers for the operator
     alone; its subscriptions (even the operator's own account, the simplest honest rule) are read as before.
     And only once the history is stored and no walk is under way: a backfill or a resumed walk must go on
-    whatever the count says.
+    whatever the count says. And only where it pays: when a new like is unlikely since the last sync
+    (schedule.worth_probing; see _read for the price).
     """
-    return policy.schedule.probe and sub.auth is AuthKind.OAUTH2 and sub.history_complete and sub.walk is None
+    if not (sub.auth is AuthKind.OAUTH2 and sub.history_complete and sub.walk is None):
+        return False
+    return worth_probing(sub, now, policy.schedule)
 
 
 def _read(
@@ -285,7 +288,7 @@ def _read(
     new likes wait until the count moves again (the archive import, and classify_page, do not depend on it).
     """
     first_page: int | None = None
-    if probes(sub, policy):
+    if probes(sub, policy, ports.clock.now()):
         if p.x_like_count is None:  # after a refused token is refreshed, an answered probe is not asked again
             p.x_like_count = _probe(sub, ports=ports)
         count, known = p.x_like_count, sub.x_like_count
