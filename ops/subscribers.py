@@ -145,7 +145,7 @@ def render_show(sub: Subscriber, now: datetime, style: Style, window: RateLimit 
 @dataclass(frozen=True)
 class Enqueued:
     username: str
-    message: dict[str, str]
+    message: dict[str, str | int]
     leased_until: datetime | None  # None for a purge: a subscriber being deleted has no schedule to lease
 
     def to_json(self) -> dict[str, Any]:

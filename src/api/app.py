@@ -41,8 +41,9 @@ from shared.errors import (
 from shared.imports import ImportNotFound, import_json, import_status, start_import
 from shared.models import Subscriber, Visibility
 from shared.pick import Draw
+from shared.schedule import SchedulePolicy
 from shared.store.imports import ImportRunning
-from shared.subscriptions import set_visibility, subscribe_own, unsubscribe, visible
+from shared.subscriptions import note_view, set_visibility, subscribe_own, unsubscribe, visible
 
 __all__ = ["app", "handler", "picker", "runtime"]
 
@@ -75,7 +76,7 @@ def post_subscription() -> Response[str]:
 @app.get("/api/subscriptions/<username>")
 def get_subscription(username: str) -> Response[str]:
     viewer = auth.current_session()
-    sub = _visible(username, viewer)
+    sub = _viewed(_visible(username, viewer))
     return _json(200, _view(sub, viewer.session.x_user_id if viewer else None))
 
 
@@ -105,7 +106,7 @@ def delete_subscription(username: str) -> Response[str]:
 @app.get("/api/subscriptions/<username>/likes/random")
 def random_like(username: str) -> Response[str]:
     draw = _draw()
-    sub = _visible(username, auth.current_session())
+    sub = _viewed(_visible(username, auth.current_session()))
     pick = picker().pick(sub, draw)
     metrics.add_metric(name="Picks", unit=MetricUnit.Count, value=1)
     like = pick.like
@@ -188,6 +189,13 @@ def _visible(username: str, viewer: SignedIn | None) -> Subscriber:
     if viewer is None:
         return visible(username, None, store=runtime().subscribers)
     return visible(username, viewer.session.x_user_id, store=runtime().subscribers, own=viewer.subscriber)
+
+
+def _viewed(sub: Subscriber) -> Subscriber:
+    """A page of the subscription was opened by someone allowed to see it: the schedule hears of it (at most
+    one write a day per subscription; a parked one is due now)."""
+    rt = runtime()
+    return note_view(sub, store=rt.subscribers, now=rt.clock.now(), every=SchedulePolicy().view_every)
 
 
 def _signed_in_write() -> SignedIn:

@@ -1,4 +1,5 @@
-"""The scheduled fetcher: every run, enqueue one sync message per subscriber that is due."""
+"""The scheduled fetcher: every run, enqueue one sync message per subscriber that is due, within the app's
+budget and X's windows (shared/enqueue.py), and record what it did for `random-likes status`."""
 
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ def runtime() -> Runtime:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
     lease = timedelta(seconds=rt.settings.lease_seconds)
-    report = enqueue_due(store=rt.subscribers, queue=rt.queue, clock=rt.clock, lease=lease)
+    report = enqueue_due(
+        store=rt.subscribers,
+        queue=rt.queue,
+        clock=rt.clock,
+        lease=lease,
+        limits=rt.app_state,
+        budgets=rt.settings.budgets,
+    )
     rt.app_state.record_fetcher_run(rt.clock.now(), {**report.to_json(), "event_time": str(event.get("time", ""))})
     metrics.add_metric(name="SubscribersEnqueued", unit=MetricUnit.Count, value=report.sent)
     if report.failed:

@@ -1,8 +1,15 @@
-"""Enqueueing syncs: find the subscribers that are due (the fetcher's one job), and send leased requests.
+"""Enqueueing syncs: find the subscribers that are due and send them, within the budget (the fetcher's one
+job), and send leased requests for every caller.
 
 Whoever enqueues a sync leases the subscriber first (moves its next_sync_at on, conditionally), so an
 overlapping fetcher run never enqueues it twice; a request that could not be sent hands its lease back
 (due now), so the next fetcher run retries it. `send_leased` is that second half, for every caller.
+
+The fetcher enqueues only what the app's limits allow: nothing while syncing is paused (a budget spent, or X's
+usage cap), no operator-token subscription while that token's shared window is empty, and no more syncs than
+what is left of the budget pays for, the most stale accounts first. When what is left is less than the due
+accounts want, each sync gets an equal share of it (`max_posts`) and stops there: a backfill resumes from its
+saved walk on a later sync, once the others have had theirs, so no account starves.
 """
 
 from __future__ import annotations
@@ -10,12 +17,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
+from shared.budget import LIKES_ENDPOINT, pause_for
 from shared.clock import Clock
-from shared.models import Subscriber
+from shared.models import AuthKind, Budgets, RateLimit, Subscriber, SyncPause, Usage
 from shared.sync_queue import SyncQueue, SyncRequest
+from shared.x_api import MIN_PAGE
+
+# What one sync of a caught-up account reads, as the fetcher counts it against what is left of the budget: X's
+# smallest page (5 posts, the first page of an incremental sync) and change for a like or two more.
+EXPECTED_POSTS_PER_SYNC = 6
+# What a backfill would read if nothing stopped it: about as deep as X's API lets a likes list be read (DESIGN:
+# 3-5k). Only used to tell whether the budget is tight, i.e. whether the due accounts would want more than is left.
+BACKFILL_POSTS = 3200
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +46,41 @@ class DueStore(LeaseStore, Protocol):
     ) -> Iterable[Subscriber]: ...
 
 
+class Limits(Protocol):
+    """What the fetcher reads of the app's state: X's pause, the budget's use, the operator token's window."""
+
+    def pause(self, now: datetime) -> SyncPause | None: ...
+
+    def usage(self, period: str) -> Usage: ...
+
+    def posts_left(self, now: datetime, budgets: Budgets) -> int: ...
+
+    def rate_window(self, name: str) -> RateLimit: ...
+
+
 @dataclass(frozen=True)
 class EnqueueReport:
     due: int
     leased: int
     sent: int
     failed: int
+    held_back: int = 0  # due, but what is left of the budget does not pay for their syncs this run
+    waiting_for_window: int = 0  # the operator token's subscriptions, while its window is empty
+    max_posts: int | None = None  # each sync's fair share when the budget is tight
+    pause: SyncPause | None = None  # syncing is paused: nothing was enqueued
 
-    def to_json(self) -> dict[str, int]:
-        return {"due": self.due, "leased": self.leased, "sent": self.sent, "failed": self.failed}
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"due": self.due, "leased": self.leased, "sent": self.sent, "failed": self.failed}
+        if self.held_back:
+            body["held_back"] = self.held_back
+        if self.waiting_for_window:
+            body["waiting_for_window"] = self.waiting_for_window
+        if self.max_posts is not None:
+            body["max_posts"] = self.max_posts
+        if self.pause is not None:
+            body["paused_until"] = self.pause.until.astimezone(UTC).isoformat()
+            body["pause_reason"] = self.pause.reason
+        return body
 
 
 def send_leased(
@@ -62,14 +104,76 @@ def send_leased(
 
 
 def enqueue_due(
-    *, store: DueStore, queue: SyncQueue, clock: Clock, lease: timedelta, limit: int = 1000
+    *,
+    store: DueStore,
+    queue: SyncQueue,
+    clock: Clock,
+    lease: timedelta,
+    limits: Limits,
+    budgets: Budgets,
+    limit: int = 1000,
 ) -> EnqueueReport:
-    """Lease each due subscriber (conditional on nobody else having leased it), then enqueue the leased ones."""
+    """Lease the due subscribers the app's limits allow, most stale first (each lease conditional on nobody
+    else having leased it), then enqueue the leased ones."""
     now = clock.now()
-    due = list(store.iter_subscribers(due_before=now, limit=limit))
-    leased = [sub for sub in due if store.lease(sub.key, sub.next_sync_at, now + lease)]
-    requests = [SyncRequest(subscriber=sub.key, reason="schedule") for sub in leased]
+    pause = syncing_paused(now, limits, budgets)
+    if pause is not None:
+        report = EnqueueReport(due=0, leased=0, sent=0, failed=0, pause=pause)
+        log.info("syncing paused; nothing enqueued", extra=report.to_json())
+        return report
+    due = most_stale_first(store.iter_subscribers(due_before=now, limit=limit))
+    ready = due
+    if _empty(limits.rate_window(LIKES_ENDPOINT), now):
+        # Their syncs would only find the window empty: they stay due and go once it resets.
+        ready = [sub for sub in due if sub.auth is not AuthKind.OPERATOR]
+    left = limits.posts_left(now, budgets)
+    chosen = ready[: left // EXPECTED_POSTS_PER_SYNC]
+    max_posts = fair_share(left, chosen)
+    leased = [sub for sub in chosen if store.lease(sub.key, sub.next_sync_at, now + lease)]
+    requests = [SyncRequest(subscriber=sub.key, reason="schedule", max_posts=max_posts) for sub in leased]
     failed = send_leased(requests, store=store, queue=queue, now=now)
-    report = EnqueueReport(due=len(due), leased=len(leased), sent=len(leased) - len(failed), failed=len(failed))
+    report = EnqueueReport(
+        due=len(due),
+        leased=len(leased),
+        sent=len(leased) - len(failed),
+        failed=len(failed),
+        held_back=len(ready) - len(chosen),
+        waiting_for_window=len(due) - len(ready),
+        max_posts=max_posts,
+    )
     log.info("due subscribers enqueued", extra=report.to_json())
     return report
+
+
+def syncing_paused(now: datetime, limits: Limits, budgets: Budgets) -> SyncPause | None:
+    """X's usage-cap pause while it lasts, else the budget's: whichever of today's or this month's is spent."""
+    day, month = limits.usage(now.strftime("%Y-%m-%d")), limits.usage(now.strftime("%Y-%m"))
+    return limits.pause(now) or pause_for(now, day, month, budgets)
+
+
+def most_stale_first(subscribers: Iterable[Subscriber]) -> list[Subscriber]:
+    """Never synced first, then the longest since its last sync; ties keep the index's order (soonest due)."""
+    never = datetime.min.replace(tzinfo=UTC)
+    return sorted(subscribers, key=lambda sub: (sub.last_sync_at is not None, sub.last_sync_at or never))
+
+
+def fair_share(left: int, chosen: Sequence[Subscriber]) -> int | None:
+    """Each sync's cap when the chosen ones would want more than is left of the budget, else None (no cap).
+
+    A caught-up account wants about one small page; a backfill wants as much as X lets it read."""
+    if not chosen:
+        return None
+    wanted = sum(EXPECTED_POSTS_PER_SYNC if _caught_up(sub) else BACKFILL_POSTS for sub in chosen)
+    if left >= wanted:
+        return None
+    return max(MIN_PAGE, left // len(chosen))
+
+
+def _caught_up(sub: Subscriber) -> bool:
+    return sub.history_complete and sub.walk is None
+
+
+def _empty(window: RateLimit, now: datetime) -> bool:
+    return (
+        window.remaining is not None and window.remaining <= 0 and window.reset_at is not None and window.reset_at > now
+    )

@@ -67,6 +67,30 @@ def visible(
     return sub
 
 
+class ViewStore(Protocol):
+    def mark_viewed(self, key: str, now: datetime, *, every: timedelta) -> Subscriber | None: ...
+
+
+def note_view(sub: Subscriber, *, store: ViewStore, now: datetime, every: timedelta) -> Subscriber:
+    """Someone allowed to see the subscription opened its page (its status or a pick): remember it, so the
+    schedule keeps syncing it, and make a parked one due now. `sub` is the profile the request just read: a
+    view is written only when it is parked or its last view is `every` old, so most picks stay reads.
+
+    Returns the subscription as it now is. A failed write is logged and forgotten: the view is a hint for the
+    schedule, never a reason to fail the page (the next view writes it again)."""
+    seen = sub.last_viewed_at or sub.created_at  # its creation counts as a view (shared/schedule.py)
+    if not sub.parked and now - seen < every:
+        return sub
+    try:
+        updated = store.mark_viewed(sub.key, now, every=every)
+    except Exception:  # whatever the table said, the page is answered: only the schedule's hint is lost
+        log.warning("could not record a view", extra={"subscriber": sub.key}, exc_info=True)
+        return sub
+    if updated is not None and sub.parked:
+        log.info("parked subscription viewed; due now", extra={"subscriber": sub.key})
+    return updated or sub
+
+
 def owned(raw_username: object, viewer: str | None, *, store: SubscriptionStore) -> Subscriber:
     """The subscription with this name if `viewer` owns it; someone else's public one is Forbidden, someone
     else's private one NotSubscribed (as `visible`)."""

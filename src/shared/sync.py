@@ -117,6 +117,9 @@ class SyncPolicy:
     # A page's append that lost the like_count race (an archive import appends beside the sync, a batch at a
     # time) is classified again and retried, without asking X again; this many times in a row at most.
     conflict_retries: int = 8
+    # This sync's fair share of a tight budget (the fetcher's SyncRequest.max_posts): it stops paging once it
+    # has read this many posts, and asks for no more than what is left of it (X's smallest page at least).
+    max_posts: int | None = None
 
 
 @dataclass
@@ -347,6 +350,10 @@ def _walk(
                 extra={"username": sub.username, "pages": p.pages, "seconds_left": round(seconds_left(), 1)},
             )
             return
+        if policy.max_posts is not None and p.posts_read >= policy.max_posts:
+            # Its share is read; the walk is saved, the rest waits for a sync after the others have had theirs.
+            log.info("sync paused: fair share read", extra={"username": sub.username, "posts_read": p.posts_read})
+            return
         page, walk = _fetch(sub, walk, ports=ports, policy=policy, p=p)
         ports.budget.after_response(page.rate, len(page.posts), sub)
         p.pages += 1
@@ -446,7 +453,10 @@ def _fetch(
 ) -> tuple[LikesPage, Walk]:
     """The walk's next page, and the walk that fetched it: a refused cursor restarts the walk from the top."""
     while True:
-        size = ports.budget.before_request(walk.page_size, sub)
+        wanted = walk.page_size
+        if policy.max_posts is not None:
+            wanted = min(wanted, max(MIN_PAGE, policy.max_posts - p.posts_read))
+        size = ports.budget.before_request(wanted, sub)
         try:
             return ports.x.liked_posts(sub.x_user_id or "", max_results=size, pagination_token=walk.token), walk
         except XInvalidCursor:

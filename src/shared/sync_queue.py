@@ -22,6 +22,7 @@ ACTIONS = ("sync", "purge")
 # a blip costs half a minute, an outage of X about 15 minutes of attempts, instead of 720 s per attempt.
 FIRST_REDELIVERY = 30  # seconds
 MAX_REDELIVERY = 900  # X's rate-limit window; far below SQS's own ceiling of 12 hours
+MAX_SHARE = 10_000_000  # a sync's fair share (max_posts) is a day's or a month's budget at most
 
 
 def redelivery_delay(receives: int, *, first: int = FIRST_REDELIVERY, longest: int = MAX_REDELIVERY) -> int:
@@ -37,9 +38,16 @@ class SyncRequest:
     subscriber: str
     reason: str = "schedule"  # schedule | subscribe | retry | manual | unsubscribe
     action: str = "sync"  # sync | purge
+    # The sync's fair share of a tight budget: it stops paging once it has read this many posts (the rest of a
+    # backfill waits for a later sync). None: no cap. Left out of the body when None, so older readers and
+    # bodies written before it read as they always did.
+    max_posts: int | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {"subscriber": self.subscriber, "reason": self.reason, "action": self.action}
+    def to_json(self) -> dict[str, str | int]:
+        body: dict[str, str | int] = {"subscriber": self.subscriber, "reason": self.reason, "action": self.action}
+        if self.max_posts is not None:
+            body["max_posts"] = self.max_posts
+        return body
 
     def body(self) -> str:
         return json.dumps(self.to_json())
@@ -63,7 +71,13 @@ def parse_request(body: str) -> SyncRequest:
         key = valid_key(data["subscriber"]) if "subscriber" in data else valid_key(data["username"])
     except InvalidUsername as exc:
         raise MalformedMessage(f"bad subscriber in message: {exc}") from None
-    return SyncRequest(subscriber=key, reason=str(data.get("reason", "schedule"))[:20], action=action)
+    max_posts = data.get("max_posts")
+    # A bool is an int to Python; neither it nor a float, a string or a share below one post is a share.
+    if max_posts is not None and (type(max_posts) is not int or not 1 <= max_posts <= MAX_SHARE):
+        raise MalformedMessage(f"max_posts must be a whole number from 1 to {MAX_SHARE}")
+    return SyncRequest(
+        subscriber=key, reason=str(data.get("reason", "schedule"))[:20], action=action, max_posts=max_posts
+    )
 
 
 class SyncQueue(Protocol):

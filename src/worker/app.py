@@ -148,6 +148,7 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
             sync_policy(rt.settings),
             lock_for=timedelta(seconds=seconds_left() + 30),
             retry_in=timedelta(seconds=_redelivery(record)),
+            max_posts=request.max_posts,
         )
         outcome = sync_subscriber(request.subscriber, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)

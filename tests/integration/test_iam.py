@@ -43,6 +43,18 @@ def readable(value: Any) -> str:
     raise AssertionError(f"unexpected intrinsic {value}")
 
 
+def scoped(statement: dict[str, Any]) -> str:
+    """A role statement's resource and, if it has one, its condition, as the doc writes them:
+    `LikesTable (ForAllValues:StringEquals dynamodb:LeadingKeys = APP)`."""
+    resource = readable(statement["Resource"])
+    terms = [
+        f"{operator} {key} = {', '.join(values) if isinstance(values, list) else values}"
+        for operator, tests in statement.get("Condition", {}).items()
+        for key, values in tests.items()
+    ]
+    return f"{resource} ({'; '.join(terms)})" if terms else resource
+
+
 def doc_table(heading: str) -> set[tuple[str, ...]]:
     """The rows of the first table under `heading` in docs/permissions.md."""
     lines = DOC.read_text(encoding="utf-8").split(heading, 1)[1].splitlines()
@@ -78,7 +90,7 @@ def test_every_role_grants_exactly_the_documented_actions(resources: dict[str, A
         for policy in role["Properties"]["Policies"]:
             for statement in policy["PolicyDocument"]["Statement"]:
                 assert statement["Effect"] == "Allow"
-                actual.add((function, ", ".join(actions_of(statement)), readable(statement["Resource"])))
+                actual.add((function, ", ".join(actions_of(statement)), scoped(statement)))
     expected = {row for row in doc_table("## Execution roles")}
     assert actual == expected
 

@@ -11,7 +11,7 @@ import pytest
 from local.provision import REGION, StackResources
 from shared.clock import SystemClock
 from shared.enqueue import enqueue_due
-from shared.models import AuthKind, SubscriberStatus, SyncEnd
+from shared.models import AuthKind, Budgets, SubscriberStatus, SyncEnd
 from shared.store import Stores
 from shared.sync_queue import SqsSyncQueue
 from tests.ops.conftest import Cli
@@ -125,6 +125,8 @@ def test_sync_enqueues_one_manual_message_and_leases_like_the_fetcher(
         queue=SqsSyncQueue(ops_stack.queue_url, REGION, ops_endpoint),
         clock=SystemClock(),
         lease=timedelta(hours=1),
+        limits=store.app_state,
+        budgets=Budgets(),
     )
     assert report.sent == 0
 
