@@ -88,8 +88,8 @@ def allowed_page_size(now: datetime, windows: Sequence[RateLimit], usage: Usage,
 
 class ReadBudget:
     """The limits of one worker invocation's syncs. `accounts`: where connected accounts' windows live (without
-    it every subscription spends the operator's window, as before accounts). `share`: at most this many posts
-    per request when the fetcher said the budget is tight (fair sharing; None: no cap)."""
+    it every subscription spends the operator's window, as before accounts). A fair share of a tight budget
+    is the sync's to keep (SyncPolicy.max_posts, from the fetcher's message)."""
 
     def __init__(
         self,
