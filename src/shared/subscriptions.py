@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.clock import Clock
-from shared.enqueue import LeaseStore, send_leased
+from shared.enqueue import FIRST_SYNC_POSTS, LeaseStore, send_leased
 from shared.errors import BeingDeleted, Forbidden, NotSubscribed
 from shared.models import AuthKind, Subscriber, SubscriberStatus, Visibility, normalize_username
 from shared.sync_queue import SyncQueue, SyncRequest
@@ -121,7 +121,8 @@ def subscribe_own(
     rearmed = store.retry_now(own, now + lease)
     if rearmed is None:
         return own, False
-    if send_leased([SyncRequest(subscriber=own.key, reason="retry")], store=store, queue=queue, now=now):
+    request = SyncRequest(subscriber=own.key, reason="retry", max_posts=FIRST_SYNC_POSTS)
+    if send_leased([request], store=store, queue=queue, now=now):
         # Nothing is lost, only later: the fetcher's next run enqueues it.
         log.warning("sync not enqueued; the schedule will pick it up", extra={"subscriber": own.key})
     else:
