@@ -84,6 +84,7 @@ class MonthConfig:
     seeded: bool = True  # start synced (False: subscribed, the first syncs backfill: the store check)
     history_scale: float = 1.0  # of each class's history (the store check keeps it small)
     naive: bool = True  # the naive reader's meter beside
+    park_after: timedelta = timedelta(days=30)  # the schedule's (shorter in the store check, to park within it)
 
 
 class Stores(Protocol):
@@ -252,7 +253,8 @@ class Result:
     budget_refusals: int = 0
     x_cap_refusals: int = 0
     parked: int = 0
-    unliked: int = 0
+    unlikes: int = 0  # likes taken back on X
+    unliked: int = 0  # of the month's own likes
     unliked_after_storage: int = 0
     revoked: str = ""
     revoked_status: str = ""
@@ -277,7 +279,7 @@ class Month:
         self.stores: Stores = stores or MemoryStores.new()
         self.transport = MeteredTransport(self.sim)
         self.queue = MonthQueue(self.clock)
-        self.schedule = SchedulePolicy(target_new=config.target_new, probe=config.probe)
+        self.schedule = SchedulePolicy(target_new=config.target_new, probe=config.probe, park_after=config.park_after)
         self.policy = SyncPolicy(schedule=self.schedule)
         self.rng = random.Random(config.seed)
         self.accounts: list[Account] = []
@@ -427,7 +429,7 @@ class Month:
             likes = self.sim.world.likes_of(arg.user_id)
             if likes:
                 post_id = likes[-1 - self.rng.randrange(min(3, len(likes)))].post_id
-                self.sim.unlike(arg.user_id, post_id)
+                self.result.unlikes += self.sim.unlike(arg.user_id, post_id)
                 self.unliked.add(post_id)
         elif kind == "revoke":
             self.sim.revoke(arg.user_id)
@@ -710,7 +712,8 @@ def report(r: Result) -> str:
         f"{max(r.usage_days.values(), default=0):,} posts read (daily budget {r.config.budgets.daily:,}), month "
         f"{sum(r.usage_days.values()):,} (monthly budget {r.config.budgets.monthly:,}).",
         f"- Parked at the end (unviewed 30 days): {r.parked}; revoked account {r.revoked or '-'} ends "
-        f"{r.revoked_status or '-'}; unliked {r.unliked} (of them {r.unliked_after_storage} already stored); "
+        f"{r.revoked_status or '-'}; {r.unlikes} likes taken back, {r.unliked} of them the month's own "
+        f"({r.unliked_after_storage} already stored, and kept: a sync never deletes); "
         f"retry waits on the simulated clock {r.retries_slept:.0f} s.",
     ]
     return "\n".join(lines)
