@@ -85,6 +85,7 @@ class MonthConfig:
     history_scale: float = 1.0  # of each class's history (the store check keeps it small)
     naive: bool = True  # the naive reader's meter beside
     park_after: timedelta = timedelta(days=30)  # the schedule's (shorter in the store check, to park within it)
+    snapshot_every: timedelta | None = None  # keep every subscription's state this often (the store check)
 
 
 class Stores(Protocol):
@@ -260,6 +261,7 @@ class Result:
     revoked_status: str = ""
     retries_slept: float = 0.0
     snapshot: dict[str, Any] = field(default_factory=dict)  # per-key state for the store check
+    snapshots: list[dict[str, Any]] = field(default_factory=list)  # the same, along the way
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -411,6 +413,9 @@ class Month:
                 self.naive.read(self.sim.world.likes_of, user_ids)
             self._fetcher()
             self._worker()
+            every = self.cfg.snapshot_every
+            if every is not None and (tick - START) % every == timedelta(0):
+                self.result.snapshots.append(self._snapshot())
             # The next run, or later if retries' waits moved the clock past it.
             tick = max(tick + TICK, self.clock.now())
         self.clock.set(end)
@@ -611,7 +616,10 @@ class Month:
             }
         month = self.stores.app_state.usage(START.strftime("%Y-%m"))
         out["usage"] = dict(month.counters)
-        out["billed_posts"] = self.result.sim_posts_billed
+        out["billed_posts"] = (
+            self.sim.billing.snapshot()["apps"].get(self.sim.credentials.app_id, {}).get("posts_read_total", 0)
+        )
+        out["at"] = self.clock.now().isoformat()
         return out
 
 

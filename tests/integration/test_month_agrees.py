@@ -17,8 +17,8 @@ from shared.models import Budgets
 from shared.store import Stores
 
 # Ten accounts subscribed at the start (first syncs backfill small histories), two days of likes, unlikes and
-# views, a cadence of one new like per sync (several syncs each) and parking after 12 unviewed hours (so
-# subscriptions park and views bring them back), with the template's budgets.
+# views, a cadence of one new like per sync (several syncs each) and parking after 36 unviewed hours (so
+# subscriptions park and views bring them back), with the template's budgets; compared every 3 hours.
 CHECK = MonthConfig(
     accounts=10,
     days=2,
@@ -28,7 +28,8 @@ CHECK = MonthConfig(
     seeded=False,
     history_scale=0.02,
     naive=False,
-    park_after=timedelta(hours=12),
+    park_after=timedelta(hours=36),
+    snapshot_every=timedelta(hours=3),
 )
 
 
@@ -38,6 +39,9 @@ def test_a_short_month_on_the_memory_store_matches_dynamodb(store: Stores) -> No
     dynamo = Month(CHECK, stores=store).run()
 
     # Then every subscription ends the same, likes and all, and so do the counters and X's bill
+    assert len(memory.snapshots) == 16
+    for mine, theirs in zip(memory.snapshots, dynamo.snapshots, strict=True):
+        assert mine == theirs
     assert memory.snapshot == dynamo.snapshot
     assert memory.outcomes == dynamo.outcomes
     assert memory.new_likes == dynamo.new_likes
@@ -47,5 +51,6 @@ def test_a_short_month_on_the_memory_store_matches_dynamodb(store: Stores) -> No
     assert sum(memory.new_likes.values()) > 0
     assert max(s["sync_count"] for s in subs) >= 5
     assert any(s["parked"] for s in subs)
+    assert any(s["next_sync_at"] for s in subs)
     assert memory.snapshot["billed_posts"] > 0
     assert memory.unlikes > 0
