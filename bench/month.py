@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import random
+import resource
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -751,6 +752,24 @@ def binding(r: Result) -> str:
 
 TARGETS = (1.0, 4.0, 8.0, 14.0)
 
+HOW = """How it runs (`python -m bench month`; for a quick look
+`--accounts 100 --days 5 --cadence-accounts 0 --no-write`): one ManualClock for the simulator, the domain
+and the schedule. Every 5 simulated minutes the real
+`enqueue_due` (the fetcher), then the real `sync_subscriber` per message in batches of 5 (the worker's
+BatchSize), each batch one invocation with its own `ReadBudget` and `RetryingX`, whose backoff advances the
+simulated clock instead of sleeping. A failed message comes back after `redelivery_delay` (to the DLQ after
+5 receives). The X client is the worker's (tweepy, `XClient.for_user_token`) with the simulator mounted
+in-process (local/xsim/inprocess.py). Each account is connected with an access token that outlives the
+month (the refresh path through the tokens table is not exercised); a revoked grant answers 401 and the
+refresh is refused, as X does. The store is local/memstore.py; tests/integration/test_month_agrees.py runs two
+simulated days of ten accounts over it and over the DynamoDB stores on moto (what `make dev` runs) and
+checks every subscription, its post ids, the counters and X's bill agree every 3 simulated hours. Not
+compared there: `make dev`'s processes, SQS and the HTTP gateway (the same domain calls, not the handlers).
+Billed reads are X's: a post once per UTC day (the simulator's Billing; the per-class split from a meter on
+the transport that agrees with it to the post); user reads stay 0 until the like_count probe lands in
+shared/sync.py. The naive reader is each account's newest 100 posts every hour, billed by a Billing of the
+simulator's own. Delay is a like's time on X to its slot's first_seen_at."""
+
 
 def cadence_rows(accounts: int, days: float, budgets: Budgets) -> list[str]:
     lines = [
@@ -813,6 +832,11 @@ def main(argv: Sequence[str] = ()) -> None:
         print(binding(capped), flush=True)
     if args.cadence_accounts:
         body += "\n\n" + "\n".join(cadence_rows(args.cadence_accounts, args.days, budgets))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    body += (
+        f"\n\nThe whole command took {time.perf_counter() - started:.0f} s of wall time, {peak:.0f} MB at its peak.\n\n"
+        + HOW
+    )
     if not args.no_write:
         from bench.report import write_section  # noqa: PLC0415 - only when writing
 
