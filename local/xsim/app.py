@@ -21,7 +21,7 @@ from local.xsim.auth import APP_ONLY, Authenticator, Principal
 from local.xsim.clock import SimClock
 from local.xsim.config import XSimConfig
 from local.xsim.credentials import Credentials
-from local.xsim.data import World, build_world
+from local.xsim.data import DATA_EPOCH, World, build_world
 from local.xsim.endpoints import Answer, Endpoints
 from local.xsim.exchange import Request, Response
 from local.xsim.faults import Faults, FaultSettings
@@ -254,6 +254,42 @@ class XSimApp:
     def catch_up(self) -> None:
         with self.lock:
             self._catch_up()
+
+    # --- the simulated month (bench/month.py), in-process ---------------------------------------------
+
+    def add_account(self, username: str, history: int) -> str:
+        """A plain account with `history` likes dated before the data epoch (posts made on demand); its id."""
+        with self.lock:
+            account = self.world.add_plain_account(username)
+            self.world.add_cheap_likes(account.id, history, DATA_EPOCH - timedelta(days=1))
+            return account.id
+
+    def like(self, user_id: str, at: datetime | None = None) -> str:
+        """The account likes a new post (at `at`, default now); the post's id."""
+        with self.lock:
+            return self.world.add_cheap_likes(user_id, 1, at or self.clock.now())[0]
+
+    def unlike(self, user_id: str, post_id: str) -> bool:
+        with self.lock:
+            return self.world.unlike(user_id, post_id)
+
+    def grant(self, user_id: str, *, access_ttl: int | None = None) -> str:
+        """An OAuth 2.0 access token of `user_id` with the app's scopes, as after Connect with X (no consent
+        page); `access_ttl` seconds long (default: X's two hours)."""
+        scopes = frozenset({"tweet.read", "users.read", "like.read", "offline.access"})
+        with self.lock:
+            return str(self.oauth2.issue_for(user_id, scopes, access_ttl=access_ttl)["access_token"])
+
+    def revoke(self, user_id: str) -> None:
+        """The account removes the app on X: its tokens stop working at once."""
+        with self.lock:
+            self.oauth2.revoke_user(user_id)
+
+    def set_usage_cap(self, cap: int | None) -> None:
+        """X's usage cap from now on (None: none). Billing keeps what it has billed."""
+        with self.lock:
+            # Billing takes its cap once (limits.py); the month moves it while keeping the meter.
+            self.billing._cap = cap
 
     def state(self) -> dict[str, Any]:
         with self.lock:

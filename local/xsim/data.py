@@ -113,6 +113,29 @@ class _Text:
         return "".join(self._parts)
 
 
+class LazyPosts(dict[str, Post]):
+    """Posts by id, where the posts of cheap likes (World.add_cheap_likes) are made when first asked for and not
+    kept: a thousand accounts' histories cost their ids, not their texts."""
+
+    def __init__(self, world: World, posts: dict[str, Post]) -> None:
+        super().__init__(posts)
+        self._world = world
+
+    def __missing__(self, post_id: str) -> Post:
+        if post_id not in self._world.cheap_ids:
+            raise KeyError(post_id)
+        return self._world.cheap_post(post_id)
+
+    def get(self, post_id: str, default: Post | None = None) -> Post | None:  # type: ignore[override]
+        try:
+            return self[post_id]
+        except KeyError:
+            return default
+
+    def __contains__(self, post_id: object) -> bool:
+        return super().__contains__(post_id) or post_id in self._world.cheap_ids
+
+
 class World:
     """The accounts, posts, media and likes; adds likes (generated from the seed) when asked."""
 
@@ -126,6 +149,7 @@ class World:
         self._ids: set[str] = set()
         self._generated: dict[str, int] = {}  # generator namespace -> how many generated so far
         self._lock = threading.RLock()
+        self.cheap_ids: set[str] = set()  # posts made on demand from their id (add_cheap_likes)
 
     # --- lookups ----------------------------------------------------------------------------------------
 
@@ -192,6 +216,81 @@ class World:
     def delete_post(self, post_id: str) -> None:
         with self._lock:
             self.posts[post_id] = replace(self.posts[post_id], deleted=True)
+
+    # --- many accounts, cheaply (the simulated month) -------------------------------------------------------
+
+    def add_plain_account(self, username: str) -> Account:
+        """An account with nothing special about it, its id and numbers drawn from the seed and its name."""
+        rng = random.Random(f"{self.seed}:plain:{username}")
+        with self._lock:
+            account = Account(
+                id=str(rng.randrange(10**17, 10**18)),
+                username=username,
+                name=username.title(),
+                description="",
+                created_at=DATA_EPOCH - timedelta(days=rng.randint(400, 5000)),
+                location=None,
+                url=None,
+                verified=False,
+                verified_type="none",
+                protected=False,
+                followers_count=rng.randint(3, 5000),
+                following_count=rng.randint(10, 3000),
+                tweet_count=rng.randint(50, 40_000),
+                listed_count=rng.randint(0, 90),
+            )
+            if account.id in self.accounts:
+                raise ValueError(f"account id {account.id} is taken")
+            self.accounts[account.id] = account
+            self._by_username[username.lower()] = account.id
+            return account
+
+    def add_cheap_likes(self, user_id: str, count: int, liked_at: datetime) -> list[str]:
+        """`count` likes by `user_id` at `liked_at` of posts made only when a request returns them (their id
+        holds their date, the seed and the id the rest): ids, not posts, are what a thousand accounts keep."""
+        with self._lock:
+            if not isinstance(self.posts, LazyPosts):
+                self.posts = LazyPosts(self, self.posts)
+            likes = self.likes.setdefault(user_id, [])
+            millis = int(liked_at.timestamp() * 1000) - TWITTER_EPOCH_MS
+            added: list[str] = []
+            for _ in range(count):
+                n = self._generated.get("cheap", 0)
+                self._generated["cheap"] = n + 1
+                # Low 22 bits: a counter, so ids made in the same millisecond never collide.
+                post_id = str((millis << 22) | (n & 0x3FFFFF))
+                if post_id in self._ids or post_id in self.cheap_ids:
+                    continue
+                self.cheap_ids.add(post_id)
+                likes.append(Like(post_id, liked_at))
+                added.append(post_id)
+            return added
+
+    def cheap_post(self, post_id: str) -> Post:
+        """The post of a cheap like, the same every time it is asked for."""
+        rng = random.Random(f"{self.seed}:cheap:{post_id}")
+        created = datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
+        author = self._pick_author(rng)
+        lang = rng.choices([code for code, _ in corpus.LANGUAGES], weights=[w for _, w in corpus.LANGUAGES])[0]
+        text = rng.choice(corpus.SENTENCES[lang])
+        return Post(
+            id=post_id,
+            author_id=author.id,
+            text=text,
+            created_at=(created - timedelta(minutes=rng.randint(1, 600))).replace(microsecond=0),
+            lang=lang,
+            like_count=rng.randint(1, 50_000),
+        )
+
+    def unlike(self, user_id: str, post_id: str) -> bool:
+        """The account takes its like back: the post leaves its list (False if it was not there)."""
+        with self._lock:
+            likes = self.likes.get(user_id, [])
+            for index in range(len(likes) - 1, -1, -1):
+                if likes[index].post_id == post_id:
+                    del likes[index]
+                    return True
+            return False
 
     # --- accounts and history ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
@@ -182,6 +182,33 @@ class OAuth2Server:
         if grant is None or self._clock.time() >= grant.expires_at:
             return None
         return grant
+
+    def issue_for(self, user_id: str, scopes: frozenset[str], *, access_ttl: int | None = None) -> dict[str, Any]:
+        """Tokens for `user_id` as if its owner had just approved the app (no consent page, no code): the
+        token endpoint's answer. `access_ttl` overrides the access token's lifetime (the month's long ones)."""
+        body = self._issue(user_id, self._client.client_id, scopes)
+        if access_ttl is not None:
+            with self._lock:
+                digest = _digest(body["access_token"])
+                self._access[digest] = replace(self._access[digest], expires_at=self._clock.time() + access_ttl)
+            body["expires_in"] = access_ttl
+        return body
+
+    def revoke_user(self, user_id: str) -> int:
+        """The account removes the app in its settings: every token it granted dies. Returns how many."""
+        with self._lock:
+            gone = [k for k, g in self._access.items() if g.user_id == user_id]
+            gone_refresh = [k for k, g in self._refresh.items() if g.user_id == user_id]
+            for k in gone:
+                del self._access[k]
+            for k in gone_refresh:
+                del self._refresh[k]
+            return len(gone) + len(gone_refresh)
+
+    def granted(self, user_id: str) -> bool:
+        """Whether any refresh token of `user_id` is live (its grant stands)."""
+        with self._lock:
+            return any(g.user_id == user_id for g in self._refresh.values())
 
     # --- state across a restart ----------------------------------------------------------------------
 
