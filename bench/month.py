@@ -83,6 +83,7 @@ class MonthConfig:
     seed: int = 12
     target_new: float = 4.0
     probe: bool = True
+    probe_below: float = SchedulePolicy().probe_below  # probe when fewer new likes than this are expected
     budgets: Budgets = field(default_factory=lambda: TEMPLATE_BUDGETS)
     events: bool = True  # unlikes, the revoke, the usage cap, the storm
     seeded: bool = True  # start synced (False: subscribed, the first syncs backfill: the store check)
@@ -285,7 +286,12 @@ class Month:
         self.stores: Stores = stores or MemoryStores.new()
         self.transport = MeteredTransport(self.sim)
         self.queue = MonthQueue(self.clock)
-        self.schedule = SchedulePolicy(target_new=config.target_new, probe=config.probe, park_after=config.park_after)
+        self.schedule = SchedulePolicy(
+            target_new=config.target_new,
+            probe=config.probe,
+            probe_below=config.probe_below,
+            park_after=config.park_after,
+        )
         self.policy = SyncPolicy(schedule=self.schedule)
         self.rng = random.Random(config.seed)
         self.accounts: list[Account] = []
@@ -809,6 +815,9 @@ def main(argv: Sequence[str] = ()) -> None:
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--target-new", type=float, default=4.0)
     parser.add_argument("--no-probe", action="store_true")
+    parser.add_argument(
+        "--probe-below", type=float, default=SchedulePolicy().probe_below, help="probe below this many expected likes"
+    )
     # What 1,000 accounts need (the template's 2,000 / 40,000 bind: see `binding`); 0 = no budget of our own.
     parser.add_argument("--daily-budget", type=int, default=8000)
     parser.add_argument("--monthly-budget", type=int, default=200_000)
@@ -820,7 +829,12 @@ def main(argv: Sequence[str] = ()) -> None:
     logging.getLogger().setLevel(logging.ERROR)
     budgets = Budgets(args.daily_budget, args.monthly_budget)
     cfg = MonthConfig(
-        accounts=args.accounts, days=args.days, target_new=args.target_new, probe=not args.no_probe, budgets=budgets
+        accounts=args.accounts,
+        days=args.days,
+        target_new=args.target_new,
+        probe=not args.no_probe,
+        probe_below=args.probe_below,
+        budgets=budgets,
     )
     started = time.perf_counter()
     result = Month(cfg).run()

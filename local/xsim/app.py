@@ -288,8 +288,7 @@ class XSimApp:
     def set_usage_cap(self, cap: int | None) -> None:
         """X's usage cap from now on (None: none). Billing keeps what it has billed."""
         with self.lock:
-            # Billing takes its cap once (limits.py); the month moves it while keeping the meter.
-            self.billing._cap = cap
+            self.billing.set_cap(cap)
 
     def state(self) -> dict[str, Any]:
         with self.lock:

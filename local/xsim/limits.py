@@ -127,6 +127,11 @@ class Billing:
     def period(self) -> str:
         return self._period
 
+    def set_cap(self, cap: int | None) -> None:
+        """X's usage cap from now on (None: none); what is billed stays billed."""
+        with self._lock:
+            self._cap = cap
+
     def capped(self, app_id: str) -> bool:
         if self._cap is None:
             return False

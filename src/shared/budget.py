@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from shared.clock import Clock, next_utc_midnight, next_utc_month
 from shared.errors import XRateLimited, XUsageCapped
@@ -47,6 +47,8 @@ class BudgetStore(WindowStore, Protocol):
     def usage(self, period: str) -> Usage: ...
 
     def save_pause(self, pause: SyncPause) -> None: ...
+
+    def pause(self, now: datetime) -> SyncPause | None: ...
 
 
 class WindowOwner(Protocol):
@@ -108,6 +110,7 @@ class ReadBudget:
         self._app_wide = app_wide_window
         self._limit = limit
         self._reserved = 0  # posts reserved for the request in flight
+        self._paused: SyncPause | Literal[False] | None = None  # X's pause, read at the first request
 
     @property
     def budgets(self) -> Budgets:
@@ -117,11 +120,18 @@ class ReadBudget:
         """Reserve the request's posts and take it from every window it counts against; the page size to ask
         for, or XUsageCapped / XRateLimited (nothing is left spent then)."""
         now = self._clock.now()
+        if self._paused is None:  # once per invocation: X's usage cap, saved by a sync that met it
+            self._paused = self._store.pause(now) or False
+        if self._paused and self._paused.until > now:
+            raise XUsageCapped(self._paused.until, "X's usage cap is reached; syncing waits until it lifts")
         granted = self._store.reserve_posts(now, wanted, self._budgets)
-        if granted < min(wanted, MIN_PAGE):
+        if not self._budgets.any:
+            granted = wanted  # nothing is reserved without a budget of our own: settle counts what X returned
+        elif granted < min(wanted, MIN_PAGE):
             self._store.settle(now, reserved=granted, posts_read=0, x_requests=0)
             raise self._capped(now)
-        self._reserved = granted
+        else:
+            self._reserved = granted
         for store, name in self._windows(sub):
             reset = store.take_request(name, now, limit=self._limit, window=WINDOW)
             if reset is not None:
@@ -153,7 +163,8 @@ class ReadBudget:
         """X answered usage-capped: its cap on the app's reads is reached. X does not say when it lifts; reads
         are billed per UTC day, so every sync pauses until midnight (the fetcher enqueues none meanwhile)."""
         now = self._clock.now()
-        self._store.save_pause(SyncPause(next_utc_midnight(now), "x_usage_cap"))
+        self._paused = SyncPause(next_utc_midnight(now), "x_usage_cap")
+        self._store.save_pause(self._paused)
         self._refund(now, x_requests=1)
 
     def request_failed(self) -> None:

@@ -373,6 +373,10 @@ class Budgets:
     daily: int = 0
     monthly: int = 0
 
+    @property
+    def any(self) -> bool:
+        return self.daily > 0 or self.monthly > 0
+
 
 @dataclass(frozen=True)
 class SyncPause:

@@ -27,7 +27,10 @@ class SchedulePolicy:
     max_interval: timedelta = timedelta(days=7)
     target_new: float = 4.0  # new likes a sync should find: fills X's 5-post page beside one known post
     half_life: timedelta = timedelta(days=2)  # of the like-rate average
-    prior_rate: float = 1.0  # likes a day assumed of an account with no history yet
+    # Likes a day assumed of an account with no history yet (None: target_new per min_interval, so a new account
+    # starts at the shortest interval and slows down as its syncs find nothing; re-reading the same small page
+    # within a UTC day is free at X, so a fast start costs requests more than reads).
+    prior_rate: float | None = None
     park_after: timedelta = timedelta(days=30)  # unviewed this long: wait until someone opens its page
     view_every: timedelta = timedelta(days=1)  # a view is written at most this often per subscription
     spread: float = 0.2  # next syncs are spread over ± spread/2 of the interval, so they do not bunch up
@@ -35,6 +38,13 @@ class SchedulePolicy:
     # ...only when fewer new likes than this are expected since the last sync: the probe ($0.010 a day) beats
     # the smallest page ($0.025 a day) while a synced day finds nothing more often than not (docs/cost.md).
     probe_below: float = 1.0
+
+
+def prior(policy: SchedulePolicy) -> float:
+    """The like rate assumed of an account whose syncs have not yet shown one."""
+    if policy.prior_rate is not None:
+        return policy.prior_rate
+    return policy.target_new / (policy.min_interval / DAY)
 
 
 def updated_rate(previous: float, new_likes: int, elapsed: timedelta, policy: SchedulePolicy) -> float:
@@ -63,7 +73,7 @@ def spread(key: str, when: datetime, interval: timedelta, policy: SchedulePolicy
 
 def expected_new(sub: Subscriber, now: datetime, policy: SchedulePolicy) -> float:
     """New likes the account's rate expects since its last sync."""
-    rate = policy.prior_rate if sub.like_rate is None else sub.like_rate
+    rate = prior(policy) if sub.like_rate is None else sub.like_rate
     return rate * max(0.0, (now - (sub.last_sync_at or sub.created_at)) / DAY)
 
 
@@ -91,7 +101,7 @@ def after_sync(
 ) -> tuple[datetime, Activity]:
     """When a finished sync's subscription is due next, and its activity as the sync leaves it. `observed`:
     the sync began with the history stored, so its new likes are new activity (a backfill's are not)."""
-    rate = policy.prior_rate if sub.like_rate is None else sub.like_rate
+    rate = prior(policy) if sub.like_rate is None else sub.like_rate
     if observed:
         rate = updated_rate(rate, new_likes, now - (sub.last_sync_at or sub.created_at), policy)
     last_new = now if new_likes and observed else sub.last_new_like_at

@@ -86,10 +86,10 @@ def test_a_first_sync_stores_every_like_once_and_is_ready(store: Stores, usernam
     assert sub is not None
     assert sub.history_complete
     assert sub.walk is None
-    # A backfill says nothing of the account's activity: its next sync follows the prior rate's cadence
-    # (about when target_new likes gathered), spread by at most half the spread of the interval.
+    # A backfill says nothing of the account's activity: its next sync follows the prior rate's cadence (a new
+    # account starts at the shortest interval), spread by at most half the spread of the interval.
     schedule = POLICY.schedule
-    cadence = timedelta(days=schedule.target_new / schedule.prior_rate)
+    cadence = schedule.min_interval
     assert sub.next_sync_at is not None
     assert abs(sub.next_sync_at - (clock.now() + cadence)) <= cadence * (schedule.spread / 2) + timedelta(seconds=1)
     assert [size for size, _ in x.requests] == [100, 100, 100]

@@ -12,7 +12,7 @@ from shared.schedule import (
     after_sync,
     expected_new,
     interval_for,
-    spread,
+    prior,
     unviewed,
     updated_rate,
     worth_probing,
@@ -67,9 +67,11 @@ def test_a_backfill_says_nothing_of_activity() -> None:
     due, activity = after_sync(new, NOW, 3000, None, POLICY, observed=False)
 
     # Then the rate stays the prior's and the next sync follows the prior's cadence (spread)
-    assert activity.like_rate == POLICY.prior_rate
+    # (a new account starts at the shortest interval: target_new likes per min_interval)
+    assert activity.like_rate == prior(POLICY) == 4 * 24
     assert activity.last_new_like_at is None
-    cadence = interval_for(POLICY.prior_rate, POLICY)
+    cadence = interval_for(prior(POLICY), POLICY)
+    assert cadence == POLICY.min_interval
     assert abs(due - (NOW + cadence)) <= cadence * POLICY.spread / 2
 
 
@@ -82,22 +84,6 @@ def test_an_observed_sync_learns_the_rate_and_when_likes_last_came() -> None:
     assert activity.last_new_like_at == NOW
     assert activity.x_like_count == 77
     assert due - NOW < timedelta(hours=12)
-
-
-def test_next_syncs_are_spread_not_bunched() -> None:
-    # Given 200 accounts with the same cadence finishing at the same moment
-    interval = timedelta(days=1)
-    dues = [spread(str(n), NOW + interval, interval, POLICY) for n in range(200)]
-
-    # Then their next syncs lie within ± spread/2 of the interval, and are spread across it
-    offsets = [(due - NOW - interval) / interval for due in dues]
-    assert all(abs(o) <= POLICY.spread / 2 for o in offsets)
-    quarters = [0, 0, 0, 0]
-    for o in offsets:
-        quarters[min(3, int((o / POLICY.spread + 0.5) * 4))] += 1
-    assert min(quarters) >= 30, quarters  # 50 each if even: none bunched at one end
-    # The same key at the same time is moved the same way (a retried finish does not jitter again)
-    assert spread("7", NOW, interval, POLICY) == spread("7", NOW, interval, POLICY)
 
 
 def test_a_subscription_nobody_opened_for_30_days_waits_for_a_view() -> None:
