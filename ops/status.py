@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ops import alarms
+from ops import alarms, cost
 from ops.connect import Aws
 from ops.discover import Stack
 from ops.queues import QueueDepth, depth, peek
@@ -81,6 +81,7 @@ class Status:
     rate_window: RateLimit
     recent_errors: list[Subscriber] = field(default_factory=list)
     import_queues: ImportQueues | None = None  # None: a stack deployed before archive imports
+    cost: cost.CostReport | None = None  # this month's bill so far (`random-likes cost` in full)
 
     def by_status(self) -> dict[str, int]:
         counts = Counter(sub.status.value for sub in self.subscribers)
@@ -107,6 +108,16 @@ class Status:
                     "reset_at": iso(self.rate_window.reset_at),
                 },
             },
+            "cost": None
+            if self.cost is None
+            else {
+                "headline": cost.headline(self.cost.bill),
+                "x": round(self.cost.bill.x_cost, 4),
+                "aws": round(self.cost.bill.aws_cost, 4),
+                "forecast": round(self.cost.bill.forecast(self.cost.bill.total), 2),
+                "budgets": cost.budgets_json(self.cost.budgets, self.cost.today, self.cost.month),
+            },
+            "sync_paused": self.cost.pause.to_json() if self.cost and self.cost.pause else None,
             "recent_errors": [
                 {
                     "username": sub.username,
@@ -146,6 +157,7 @@ def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: s
         import_queues=None
         if stack.imports is None
         else ImportQueues(depth(aws.sqs, stack.imports.queue_url), depth(aws.sqs, stack.imports.dlq_url)),
+        cost=cost.gather(aws, stack, stores.app_state, now=now),
     )
 
 
@@ -279,6 +291,8 @@ def render(status: Status, style: Style) -> str:
         f"  {LIKES_ENDPOINT} rate window: {window_text} (the operator's credentials; each connected account"
         " has its own, in `subscribers show`)",
     ]
+
+    lines += cost.status_lines(status.cost, style)
 
     lines += ["", style.bold("Recent errors")]
     if not status.recent_errors:

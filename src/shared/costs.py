@@ -100,6 +100,7 @@ class Period:
     start: datetime
     now: datetime
     forecast_days: float  # the month's days, or FORECAST_DAYS_OF_WINDOW
+    whole_month: bool = False  # the month to date (else the last N days)
 
     @property
     def days_elapsed(self) -> float:
@@ -115,7 +116,7 @@ class Period:
 def month_to_date(now: datetime) -> Period:
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     following = (start + timedelta(days=32)).replace(day=1)
-    return Period(f"{now:%Y-%m}", start, now, (following - start).days)
+    return Period(f"{now:%Y-%m}", start, now, (following - start).days, whole_month=True)
 
 
 def last_days(now: datetime, n: int) -> Period:
@@ -172,9 +173,9 @@ class Bill:
             "forecast_days": self.period.forecast_days,
             "counters": dict(self.counters),
             "lambda_invocations": self.lambda_invocations,
-            "x": {"lines": _cents(self.x), "total": round(self.x_cost, 4)},
-            "aws": {"lines": _cents(self.aws), "total": round(self.aws_cost, 4)},
-            "total": round(self.total, 4),
+            "x": {"lines": _cents(self.x), "total": round(self.x_cost, 6)},
+            "aws": {"lines": _cents(self.aws), "total": round(self.aws_cost, 6)},
+            "total": round(self.total, 6),
             "forecast": {
                 "x": round(self.forecast(self.x_cost), 2),
                 "aws": round(self.forecast(self.aws_cost), 2),
@@ -201,4 +202,4 @@ def bill(period: Period, counters: Mapping[str, int], sizes: Sizes) -> Bill:
 
 
 def _cents(lines: Mapping[str, float]) -> dict[str, float]:
-    return {name: round(value, 6) for name, value in lines.items()}
+    return {name: round(value, 8) for name, value in lines.items()}
