@@ -195,7 +195,7 @@ def render(report: CostReport, style: Style) -> str:
     aws_rows = [
         [
             "Lambda invocations",
-            f"{b.lambda_invocations:,} ({c('syncs'):,} syncs + {c('fetcher_runs'):,} fetcher runs)",
+            f"{b.lambda_invocations:,} ({_many(c('syncs'), 'sync')} + {_many(c('fetcher_runs'), 'fetcher run')})",
             money(b.aws["lambda_requests"]),
         ],
         [
@@ -233,6 +233,10 @@ def render(report: CostReport, style: Style) -> str:
         *(style.dim(f"  - {note}") for note in NOT_COUNTED),
     ]
     return "\n".join(lines)
+
+
+def _many(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
 def _percent(used: int, budget: int) -> float | None:
