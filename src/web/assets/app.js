@@ -276,8 +276,8 @@ function applyStatus(s, sub) {
   s.delay = count !== s.seenCount ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, Math.round(s.delay * 1.5));
   s.seenCount = count;
   if (s.showing && count > 0) showCount(s, count); // an import (or the sync) added some
-  // Above the card while the sync carries on; gone once it is done.
   showPaused(sub);
+  // Above the card while the sync carries on; gone once it is done.
   const syncing = sub.status !== "ready";
   ui.syncLine.hidden = !syncing;
   ui.syncLine.dataset.busy = String(Boolean(words.busy));
