@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ops.connect import Aws
 from ops.discover import FETCHER_FUNCTION, WORKER_FUNCTION, Stack
+from ops.errors import error_code, refused
 from ops.render import Style, iso, table
 from shared.costs import Bill, FunctionSize, Sizes, add_counters, bill, last_days, month_to_date, read_units
 from shared.models import Budgets, SyncPause, Usage
@@ -78,6 +81,17 @@ def gather(aws: Aws, stack: Stack, app_state: AppStateStore, *, now: datetime, d
         month=month,
         pause=sync_paused(now, store=app_state, budgets=budgets),
     )
+
+
+def for_status(aws: Aws, stack: Stack, app_state: AppStateStore, *, now: datetime) -> CostReport | str:
+    """`status`'s cost, or why it could not be read: a policy from before `cost` (without DescribeStacks or
+    GetFunctionConfiguration) still gets the rest of the report, as with the alarms."""
+    try:
+        return gather(aws, stack, app_state, now=now)
+    except ClientError as exc:
+        if not refused(exc):
+            raise
+        return f"{exc.operation_name} refused ({error_code(exc)})"
 
 
 def function_sizes(aws: Aws, stack: Stack) -> tuple[Sizes, str]:
@@ -169,14 +183,32 @@ def budget_line(budgets: Budgets, today: Usage, month: Usage) -> str:
     return one("today", today.posts_read, budgets.daily) + " · " + one("this month", month.posts_read, budgets.monthly)
 
 
-def status_lines(report: CostReport | None, style: Style) -> list[str]:
-    """`status`'s part: the headline, and a line when syncing is paused."""
+def status_lines(report: CostReport | str | None, style: Style) -> list[str]:
+    """`status`'s part: the headline, and a line when syncing is paused (or why the cost is unknown)."""
     if report is None:
         return []
+    if isinstance(report, str):
+        return ["", style.bold("Cost") + style.paint(f"  unknown: {report}", "red")]
     lines = ["", style.bold("Cost") + f"  {headline(report.bill)}", style.dim("  → random-likes cost")]
     if report.pause is not None:
         lines.append(style.paint(f"  {pause_line(report.pause, report.budgets)}", "yellow"))
     return lines
+
+
+def status_json(report: CostReport | str | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    if isinstance(report, str):
+        return {"unavailable": report}
+    b = report.bill
+    return {
+        "headline": headline(b),
+        "x": round(b.x_cost, 6),
+        "aws": round(b.aws_cost, 6),
+        "forecast": round(b.forecast(b.total), 2),
+        "budgets": budgets_json(report.budgets, report.today, report.month),
+        "unavailable": None,
+    }
 
 
 def render(report: CostReport, style: Style) -> str:

@@ -81,7 +81,8 @@ class Status:
     rate_window: RateLimit
     recent_errors: list[Subscriber] = field(default_factory=list)
     import_queues: ImportQueues | None = None  # None: a stack deployed before archive imports
-    cost: cost.CostReport | None = None  # this month's bill so far (`random-likes cost` in full)
+    # This month's bill so far (`random-likes cost` in full), or why it could not be read.
+    cost: cost.CostReport | str | None = None
 
     def by_status(self) -> dict[str, int]:
         counts = Counter(sub.status.value for sub in self.subscribers)
@@ -108,16 +109,10 @@ class Status:
                     "reset_at": iso(self.rate_window.reset_at),
                 },
             },
-            "cost": None
-            if self.cost is None
-            else {
-                "headline": cost.headline(self.cost.bill),
-                "x": round(self.cost.bill.x_cost, 4),
-                "aws": round(self.cost.bill.aws_cost, 4),
-                "forecast": round(self.cost.bill.forecast(self.cost.bill.total), 2),
-                "budgets": cost.budgets_json(self.cost.budgets, self.cost.today, self.cost.month),
-            },
-            "sync_paused": self.cost.pause.to_json() if self.cost and self.cost.pause else None,
+            "cost": cost.status_json(self.cost),
+            "sync_paused": self.cost.pause.to_json()
+            if isinstance(self.cost, cost.CostReport) and self.cost.pause
+            else None,
             "recent_errors": [
                 {
                     "username": sub.username,
@@ -157,7 +152,7 @@ def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: s
         import_queues=None
         if stack.imports is None
         else ImportQueues(depth(aws.sqs, stack.imports.queue_url), depth(aws.sqs, stack.imports.dlq_url)),
-        cost=cost.gather(aws, stack, stores.app_state, now=now),
+        cost=cost.for_status(aws, stack, stores.app_state, now=now),
     )
 
 

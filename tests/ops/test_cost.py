@@ -8,8 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
-from ops.cost import function_sizes, template_sizes
+from ops.cost import for_status, function_sizes, status_lines, template_sizes
+from ops.render import Style
 from shared.costs import FunctionSize, month_to_date
 from shared.store import Stores
 from tests.ops.conftest import Cli
@@ -156,3 +158,22 @@ def test_on_aws_the_deployed_functions_give_their_sizes() -> None:
     assert sizes.worker == FunctionSize(1024, "x86_64")
     assert sizes.fetcher == FunctionSize(256, "x86_64")
     assert FakeAws.lambda_.asked == ["random-likes-WorkerFunction-abc", "rl-Fetcher-x"]
+
+
+def test_a_policy_from_before_cost_still_gets_the_status_and_says_why_the_cost_is_unknown(store: Stores) -> None:
+    # Given an operator whose policy does not allow reading the functions' configuration
+    class Refusing:
+        def get_function_configuration(self, FunctionName: str) -> dict[str, object]:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetFunctionConfiguration")
+
+    class FakeAws:
+        lambda_ = Refusing()
+
+    stack = replace(STACK, functions=(("WorkerFunction", "w"), ("FetcherFunction", "f")))
+
+    # When status gathers the cost
+    found = for_status(FakeAws(), stack, store.app_state, now=datetime.now(UTC))  # type: ignore[arg-type]
+
+    # Then it says why, instead of failing the whole report
+    assert found == "GetFunctionConfiguration refused (AccessDeniedException)"
+    assert "Cost  unknown: GetFunctionConfiguration refused" in "\n".join(status_lines(found, Style(enabled=False)))

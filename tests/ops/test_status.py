@@ -93,7 +93,7 @@ def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any,
         "sync_paused",
         "recent_errors",
     }
-    assert set(data["cost"]) == {"headline", "x", "aws", "forecast", "budgets"}
+    assert set(data["cost"]) == {"headline", "x", "aws", "forecast", "budgets", "unavailable"}
     assert data["cost"]["x"] == pytest.approx(120 * 0.005)  # the 120 posts read today, this month's only
     assert data["sync_paused"] is None
     assert set(data["stack"]) == {
