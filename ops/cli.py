@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ops import commands, errors
 from ops.connect import Target, aws_environment
+from ops.cost import MAX_DAYS
 from ops.redrive import DEFAULT_RATE, parse_rate
 from ops.status import AGE_SOURCES
 
@@ -25,6 +26,7 @@ exit codes: 0 ok · 1 failed (AWS refused for another reason) · 2 bad command l
 
 examples:
   random-likes --endpoint-url http://127.0.0.1:4566 status      # make dev's stack
+  random-likes cost --days 7                                    # the last 7 days and their forecast
   random-likes --profile ops --region eu-west-1 dlq peek          # a deployed stack named random-likes
   random-likes dlq redrive --dry-run
   random-likes import twitter-archive.zip --username demo
@@ -58,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the age of the oldest dead letter comes from: CloudWatch (auto on AWS) or a peek (auto locally)",
     )
     status.set_defaults(handler=commands.cmd_status)
+
+    cost = commands_.add_parser(
+        "cost", parents=[common], help="what X and AWS have cost this month so far, and the forecast"
+    )
+    cost.add_argument(
+        "--days",
+        type=_days,
+        metavar="N",
+        help=f"the last N UTC days (today included, at most {MAX_DAYS}) instead of the month to date; "
+        "the forecast is then their daily average times 30",
+    )
+    cost.set_defaults(handler=commands.cmd_cost)
 
     dlq = commands_.add_parser("dlq", help="the dead-letter queues (fetch, import): peek, redrive")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", metavar="SUBCOMMAND", required=True)
@@ -185,6 +199,13 @@ def _positive(raw: str) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {raw!r}")
     return int(raw)
+
+
+def _days(raw: str) -> int:
+    days = _positive(raw)
+    if days > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DAYS}: older days' counters are gone (the table's TTL)")
+    return days
 
 
 def _rate(raw: str) -> int:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops import accounts, archive, dlq, errors, imports, redrive, status, subscribers
+from ops import accounts, archive, cost, dlq, errors, imports, redrive, status, subscribers
 from ops.connect import Aws, Target, connect
 from ops.discover import QueuePair, Stack, discover
 from ops.interrupt import StopSignal
@@ -59,6 +59,12 @@ class Context:
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     report = status.gather(ctx.aws, ctx.stack, ctx.stores, now=ctx.now, age_from=args.dlq_age)
     ctx.emit(report.to_json(), status.render(report, ctx.style))
+    return errors.OK
+
+
+def cmd_cost(ctx: Context, args: argparse.Namespace) -> int:
+    report = cost.gather(ctx.aws, ctx.stack, ctx.stores.app_state, now=ctx.now, days=args.days)
+    ctx.emit(report.to_json(), cost.render(report, ctx.style))
     return errors.OK
 
 

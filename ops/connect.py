@@ -60,6 +60,10 @@ class Aws:
     def ssm(self) -> Any:
         return self._client("ssm")
 
+    @cached_property
+    def lambda_(self) -> Any:
+        return self._client("lambda")
+
     def _client(self, service: str) -> Any:
         factory: Any = self._session.client  # boto3-stubs types one overload per service; picked at run time
         return factory(service, region_name=self.region, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)

@@ -19,6 +19,8 @@ FAILED_RUNS_QUEUE, UNDELIVERED_QUEUE = "FetcherFailureQueue", "FetcherScheduleDe
 # Archive imports: the bucket `random-likes import` uploads to, and the import queue and its DLQ (`dlq`); a stack
 # deployed before imports existed has none of them.
 IMPORTS_BUCKET, IMPORT_QUEUE, IMPORT_DEAD_LETTER_QUEUE = "ImportsBucket", "ImportQueue", "ImportDeadLetterQueue"
+# The functions whose memory `cost` prices (make dev's stack has none: its functions run in-process).
+WORKER_FUNCTION, FETCHER_FUNCTION = "WorkerFunction", "FetcherFunction"
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
 
 
@@ -48,6 +50,7 @@ class Stack:
     alarm_names: tuple[str, ...] = ()  # an alarm's physical id is its name
     imports_bucket: str | None = None
     imports: QueuePair | None = None  # the import queue and its DLQ
+    functions: tuple[tuple[str, str], ...] = ()  # (logical id, function name) of the worker and the fetcher
 
     @property
     def fetch(self) -> QueuePair:
@@ -117,6 +120,7 @@ def discover(aws: Aws, stack_name: str) -> Stack:
         alarm_names=tuple(alarms),
         imports_bucket=physical.get(IMPORTS_BUCKET),
         imports=imports,
+        functions=tuple((f, physical[f]) for f in (WORKER_FUNCTION, FETCHER_FUNCTION) if f in physical),
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ops import alarms
+from ops import alarms, cost
 from ops.connect import Aws
 from ops.discover import Stack
 from ops.queues import QueueDepth, depth, peek
@@ -81,6 +81,8 @@ class Status:
     rate_window: RateLimit
     recent_errors: list[Subscriber] = field(default_factory=list)
     import_queues: ImportQueues | None = None  # None: a stack deployed before archive imports
+    # This month's bill so far (`random-likes cost` in full), or why it could not be read.
+    cost: cost.CostReport | str | None = None
 
     def by_status(self) -> dict[str, int]:
         counts = Counter(sub.status.value for sub in self.subscribers)
@@ -107,6 +109,10 @@ class Status:
                     "reset_at": iso(self.rate_window.reset_at),
                 },
             },
+            "cost": cost.status_json(self.cost),
+            "sync_paused": self.cost.pause.to_json()
+            if isinstance(self.cost, cost.CostReport) and self.cost.pause
+            else None,
             "recent_errors": [
                 {
                     "username": sub.username,
@@ -146,6 +152,7 @@ def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: s
         import_queues=None
         if stack.imports is None
         else ImportQueues(depth(aws.sqs, stack.imports.queue_url), depth(aws.sqs, stack.imports.dlq_url)),
+        cost=cost.for_status(aws, stack, stores.app_state, now=now),
     )
 
 
@@ -279,6 +286,8 @@ def render(status: Status, style: Style) -> str:
         f"  {LIKES_ENDPOINT} rate window: {window_text} (the operator's credentials; each connected account"
         " has its own, in `subscribers show`)",
     ]
+
+    lines += cost.status_lines(status.cost, style)
 
     lines += ["", style.bold("Recent errors")]
     if not status.recent_errors:

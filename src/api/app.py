@@ -43,7 +43,7 @@ from shared.models import Subscriber, Visibility
 from shared.pick import Draw
 from shared.schedule import SchedulePolicy
 from shared.store.imports import ImportRunning
-from shared.subscriptions import note_view, set_visibility, subscribe_own, unsubscribe, visible
+from shared.subscriptions import note_view, set_visibility, subscribe_own, sync_paused, unsubscribe, visible
 
 __all__ = ["app", "handler", "picker", "runtime"]
 
@@ -205,8 +205,11 @@ def _signed_in_write() -> SignedIn:
 
 
 def _view(sub: Subscriber, viewer: str | None) -> dict[str, Any]:
-    """A subscription as this viewer may see it: the owner's view says so (the page shows its controls)."""
-    return {**sub.public_json(), "owner": sub.owned_by(viewer)}
+    """A subscription as this viewer may see it: the owner's view says so (the page shows its controls), and
+    whether syncing is paused for everyone (three GetItems: the status routes only, never a pick)."""
+    rt = runtime()
+    paused = sync_paused(rt.clock.now(), store=rt.app_state, budgets=rt.settings.budgets)
+    return {**sub.public_json(), "owner": sub.owned_by(viewer), "sync_paused": paused.to_json() if paused else None}
 
 
 # --- input -------------------------------------------------------------------------------------------------

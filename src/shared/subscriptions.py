@@ -11,10 +11,20 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shared.budget import pause_for
 from shared.clock import Clock
 from shared.enqueue import FIRST_SYNC_POSTS, LeaseStore, send_leased
 from shared.errors import BeingDeleted, Forbidden, NotSubscribed
-from shared.models import AuthKind, Subscriber, SubscriberStatus, Visibility, normalize_username
+from shared.models import (
+    AuthKind,
+    Budgets,
+    Subscriber,
+    SubscriberStatus,
+    SyncPause,
+    Usage,
+    Visibility,
+    normalize_username,
+)
 from shared.sync_queue import SyncQueue, SyncRequest
 
 log = logging.getLogger(__name__)
@@ -50,6 +60,24 @@ class SubscriptionStore(LeaseStore, Protocol):
     def mark_deleting(self, key: str) -> bool: ...
 
     def set_visibility(self, key: str, visibility: Visibility) -> Subscriber | None: ...
+
+
+class PauseStore(Protocol):
+    def usage(self, period: str) -> Usage: ...
+
+    def pause(self, now: datetime) -> SyncPause | None: ...
+
+
+def sync_paused(now: datetime, *, store: PauseStore, budgets: Budgets) -> SyncPause | None:
+    """Whether syncing is paused for everyone, and until when: today's or this month's read budget is spent,
+    or X answered usage-capped. Three GetItems (the day's and the month's counters, X's pause); when two
+    pauses hold, the one that lasts longer."""
+    pauses = [
+        pause_for(now, store.usage(now.strftime("%Y-%m-%d")), store.usage(now.strftime("%Y-%m")), budgets),
+        store.pause(now),
+    ]
+    held = [pause for pause in pauses if pause is not None]
+    return max(held, key=lambda pause: pause.until) if held else None
 
 
 def visible(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from functools import cache
+from time import monotonic
 from typing import Any
 
 from aws_lambda_powertools import Tracer
@@ -25,12 +26,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.budget import ReadBudget
+from shared.costs import sync_write_units
 from shared.errors import MalformedMessage
 from shared.models import LikesPage, SubscriberStatus, SyncOutcome, XUser
 from shared.purge import purge_subscriber, revoke_account
 from shared.runtime import SECRET_MAX_AGE, Runtime, load_runtime, observability
 from shared.schedule import SchedulePolicy
 from shared.settings import Settings, SettingsError
+from shared.store.likes import LIKES_PER_TRANSACTION
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
 from shared.sync_queue import parse_request, redelivery_delay
 from shared.x_client import XClient, XCredentials
@@ -150,8 +153,10 @@ def _handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
             retry_in=timedelta(seconds=_redelivery(record)),
             max_posts=request.max_posts,
         )
+        started = monotonic()
         outcome = sync_subscriber(request.subscriber, ports=ports, policy=policy, seconds_left=seconds_left)
         _count(outcome)
+        _count_usage(rt, outcome, round((monotonic() - started) * 1000))
     finally:
         logger.remove_keys(["subscriber", "message_id"])
 
@@ -189,6 +194,28 @@ def _count(outcome: SyncOutcome) -> None:
     if outcome.status is SubscriberStatus.REJECTED:
         # A 400 is our request's fault (a parameter X no longer takes): one is a bug to fix, so it has an alarm.
         metrics.add_metric(name="SyncsRejected", unit=MetricUnit.Count, value=1)
+
+
+def _count_usage(rt: Runtime, outcome: SyncOutcome, ms: int) -> None:
+    """The sync's share of the bill, on today's and this month's counters (`random-likes cost`): one `count`,
+    whose own two writes the estimate includes. A sync that raised is not counted (SQS runs it again)."""
+    settings = rt.settings
+    budgets = settings.budgets
+    units = sync_write_units(
+        pages=outcome.pages,
+        new_likes=outcome.new_likes,
+        budgeted=budgets.daily > 0 or budgets.monthly > 0,
+        windows=2 if settings.app_rate_window else 1,
+        acquired=not outcome.detail.startswith("skipped"),
+        chunk=LIKES_PER_TRANSACTION,
+    )
+    try:
+        rt.app_state.count(
+            rt.clock.now(), {"syncs": 1, "new_likes": outcome.new_likes, "worker_ms": ms, "ddb_writes": units}
+        )
+    except Exception:
+        # The likes are stored; only the cost report misses this sync. Retrying it would read X again.
+        logger.exception("could not count the sync's usage", extra={"subscriber": outcome.username})
 
 
 def _receives(record: SQSRecord) -> int:

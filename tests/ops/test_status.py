@@ -63,6 +63,7 @@ def test_status_shows_queues_subscribers_fetcher_usage_and_errors(
     assert "error 1 · pending 1 · ready 1" in out
     assert "due 2, leased 2, sent 2, failed 0" in out
     assert "4 requests · 120 posts read" in out
+    assert "Cost  This month: $0.60 on X, <$0.0001 on AWS; forecast $" in out
     assert "liked_tweets rate window: 71 requests left" in out
     assert "ada_writes" in out
     assert "XUnavailable: X answered 503" in out
@@ -88,8 +89,13 @@ def test_status_json_has_the_documented_shape(cli: Cli, store: Stores, sqs: Any,
         "subscribers",
         "fetcher",
         "x",
+        "cost",
+        "sync_paused",
         "recent_errors",
     }
+    assert set(data["cost"]) == {"headline", "x", "aws", "forecast", "budgets", "unavailable"}
+    assert data["cost"]["x"] == pytest.approx(120 * 0.005)  # the 120 posts read today, this month's only
+    assert data["sync_paused"] is None
     assert set(data["stack"]) == {
         "name",
         "region",

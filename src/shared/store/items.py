@@ -59,6 +59,7 @@ COUNTERS = (
     "fetcher_runs",
     "messages_sent",
     "worker_ms",
+    "fetcher_ms",
 )
 
 
@@ -168,6 +169,7 @@ class AppItem(Model):
     fetcher_runs = NumberAttribute(null=True)
     messages_sent = NumberAttribute(null=True)  # sync messages the fetcher enqueued
     worker_ms = NumberAttribute(null=True)  # worker time spent in syncs (milliseconds)
+    fetcher_ms = NumberAttribute(null=True)  # fetcher time spent in runs (milliseconds)
     remaining = NumberAttribute(null=True)
     reset_at = NumberAttribute(null=True)
     last_run_at = UTCDateTimeAttribute(null=True)

@@ -7,7 +7,7 @@ import { appBase, isOwner, loadMe, me, showOwner, wireConnectLinks, wireOwner } 
 import { api, errorOf, NetworkError } from "./api.js";
 import { renderCard } from "./card.js";
 import { Deck } from "./deck.js";
-import { describe } from "./words.js";
+import { describe, pausedWords } from "./words.js";
 
 const USERNAME = /^@?[A-Za-z0-9_]{1,15}$/;
 const POLL_FIRST_MS = 2000;
@@ -32,6 +32,7 @@ const ui = {
   count: $("count"),
   syncLine: $("sync-line"),
   syncLineText: $("sync-line-text"),
+  paused: $("paused-line"),
   subscribe: $("subscribe"),
   syncName: $("sync-name"),
   syncTitle: $("sync-title"),
@@ -64,6 +65,7 @@ function show(view) {
   const active = document.activeElement;
   const inViews = active && Object.values(ui.views).some((node) => node.contains(active));
   for (const [name, node] of Object.entries(ui.views)) node.hidden = name !== view;
+  if (!["card", "sync", "loading"].includes(view)) ui.paused.hidden = true; // it speaks of these likes only
   document.body.dataset.view = view;
   // Lost now (its view was hidden), or lost by the loading view in between and still nowhere.
   focusLost = (inViews && !ui.views[view].contains(active)) || (focusLost && document.activeElement === document.body);
@@ -125,6 +127,7 @@ function choose(raw) {
     ended: false,
   };
   ui.syncLine.hidden = true;
+  ui.paused.hidden = true;
   show("loading");
   draw(session, { checkStatus: true });
 }
@@ -273,6 +276,7 @@ function applyStatus(s, sub) {
   s.delay = count !== s.seenCount ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, Math.round(s.delay * 1.5));
   s.seenCount = count;
   if (s.showing && count > 0) showCount(s, count); // an import (or the sync) added some
+  showPaused(sub);
   // Above the card while the sync carries on; gone once it is done.
   const syncing = sub.status !== "ready";
   ui.syncLine.hidden = !syncing;
@@ -289,6 +293,13 @@ function applyStatus(s, sub) {
   }
   s.polling = Boolean(words.poll);
   if (s.polling) schedule(s);
+}
+
+// Syncing paused for everyone (a read budget is spent): said once, above whichever view shows.
+function showPaused(sub) {
+  const text = pausedWords(sub.sync_paused);
+  if (ui.paused.textContent !== (text ?? "")) ui.paused.textContent = text ?? "";
+  ui.paused.hidden = !text;
 }
 
 function showStatus(s, sub, message) {

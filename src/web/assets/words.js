@@ -18,6 +18,24 @@ export function clockTime(iso, now = new Date()) {
   return `${when.toLocaleDateString(undefined, { weekday: "short" })} ${time}`;
 }
 
+const PAUSED_BECAUSE = {
+  daily_budget: "today's read budget is spent",
+  monthly_budget: "this month's read budget is spent",
+  x_usage_cap: "X's limit on reads for today is reached",
+};
+
+/** Syncing is paused for everyone (`sync_paused`): one polite sentence, the time on the visitor's clock. */
+export function pausedWords(paused, now = new Date()) {
+  const when = new Date(paused?.until);
+  if (!paused || Number.isNaN(when.getTime()) || when <= now) return null;
+  const at =
+    when - now > 6 * 86400000
+      ? when.toLocaleString(undefined, { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" })
+      : clockTime(paused.until, now);
+  const why = PAUSED_BECAUSE[paused.reason] ?? "the read budget is spent";
+  return `Syncing is paused until ${at} — ${why}. Your likes are safe; new ones arrive after that.`;
+}
+
 /**
  * When X is next asked: a failed sync's retry while it lies ahead, else the schedule's next sync (an overdue
  * retry may have gone to the dead-letter queue; the schedule takes over then).

@@ -69,6 +69,7 @@ class Sub:
     like_count: int = 12
     visibility: str = "private"
     history_complete: bool = True
+    sync_paused: dict[str, str] | None = None  # {"until", "reason"}: syncing is paused for everyone
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class Sub:
             "history_complete": self.history_complete,
             "last_sync_at": "2026-01-02T03:04:05+00:00",
             "next_sync_at": "2026-01-02T04:04:05+00:00",
+            "sync_paused": self.sync_paused,
         }
 
 
