@@ -50,7 +50,7 @@ from shared.models import (
     XUser,
 )
 from shared.redact import redact
-from shared.schedule import SchedulePolicy, after_sync, worth_probing
+from shared.schedule import SchedulePolicy, after_sync
 from shared.x_api import MAX_PAGE, MIN_PAGE, XApi
 
 log = logging.getLogger(__name__)
@@ -258,19 +258,16 @@ def _refusal(exc: Exception, now: datetime, policy: SyncPolicy) -> tuple[Subscri
     return SubscriberStatus.NOT_FOUND, now + policy.refused_retry, str(exc)
 
 
-def probes(sub: Subscriber, policy: SyncPolicy, now: datetime) -> bool:
+def probes(sub: Subscriber, policy: SyncPolicy) -> bool:
     """Whether this sync asks X's like_count before reading likes.
 
     Only when the answer is this subscription's own count: users/me answers for the token's owner, so only a
     connected account's own OAuth 2.0 token is probed. The operator's OAuth 1.0a token answers for the operator
     alone; its subscriptions (even the operator's own account, the simplest honest rule) are read as before.
     And only once the history is stored and no walk is under way: a backfill or a resumed walk must go on
-    whatever the count says. And only where it pays: when a new like is unlikely since the last sync
-    (schedule.worth_probing; see _read for the price).
+    whatever the count says.
     """
-    if not (sub.auth is AuthKind.OAUTH2 and sub.history_complete and sub.walk is None):
-        return False
-    return worth_probing(sub, now, policy.schedule)
+    return policy.schedule.probe and sub.auth is AuthKind.OAUTH2 and sub.history_complete and sub.walk is None
 
 
 def _read(
@@ -280,18 +277,18 @@ def _read(
 
     Price (X pay-per-use, each resource billed once per UTC day): the probe is one user read, $0.010 a day
     however often it is asked; the smallest page of likes is 5 posts, $0.025, and the same page read again that
-    day is free. On a synced day when nothing moved, the probe costs $0.010 where the page cost $0.025; on a
-    day when something did, the same posts are read as without it (a burst's first page, sized to it, spares
-    the growing pages' extra posts and requests) and the probe is $0.010 more. So it beats the page while fewer
-    than 3 in 5 synced days see a new like: quiet and dormant accounts; an account whose cadence finds likes at
-    every sync pays $0.010 a day more for it.
+    day is free. On a synced day when nothing moved, the probe costs $0.010 where the page cost $0.025. On a
+    day when something did, the probe sizes the first page to the new likes and the one known post that ends
+    the walk: without it a page of 5 reads known posts when fewer likes came, and a burst that fills it asks
+    for a page twice as large, mostly of known posts. The simulated month measured both (docs/cost.md): with the
+    probe every class paid less per new like, heavy accounts (one user read a day for ~20 likes) included.
 
     The probe is asked before the walk, so a like made during the walk makes the next probe differ. What it
     cannot see: likes removed and as many others added between two syncs leave the count as it was, and those
     new likes wait until the count moves again (the archive import, and classify_page, do not depend on it).
     """
     first_page: int | None = None
-    if probes(sub, policy, ports.clock.now()):
+    if probes(sub, policy):
         if p.x_like_count is None:  # after a refused token is refreshed, an answered probe is not asked again
             p.x_like_count = _probe(sub, ports=ports)
         count, known = p.x_like_count, sub.x_like_count

@@ -278,25 +278,3 @@ def test_over_the_simulator_a_quiet_account_costs_one_user_read_a_day(
     assert (moved.status, moved.new_likes, moved.pages) == (SubscriberStatus.READY, 3, 1)
     assert billing["days"]["2026-01-15"]["users_read"] == 1
     assert sim.app.billing.billed_by_user()[x_user_id]["users"] == 1
-
-
-def test_an_account_expected_to_have_new_likes_is_read_without_a_probe_and_forgets_its_count(
-    store: Stores, username: str, clock: ManualClock
-) -> None:
-    # Given a probed account (its count is stored), read an hour after its last sync at the prior's rate
-    x = fake_x()
-    probed(store, x, clock, username)
-    assert stored(store, username).x_like_count == LIKES
-    x.probes.clear()
-
-    # When a new like is expected by then (the probe is worth it below 0.01 expected likes; an hour of 1 a day
-    # expects 0.04)
-    eager = SyncPolicy(schedule=SchedulePolicy(min_interval=timedelta(minutes=60), probe_below=0.01))
-    new_likes(x, 2)
-    outcome = sync(store, x, clock, username, policy=eager)
-
-    # Then X is not probed, the likes are read and stored, and the stored count is forgotten (it would be stale)
-    assert x.probes == []
-    assert outcome.new_likes == 2
-    assert x.requests == [(POLICY.first_page, None)]
-    assert stored(store, username).x_like_count is None

@@ -1,6 +1,5 @@
 """Each subscription's cadence follows its activity: read about when `target_new` likes have gathered, between
-the deployer's minimum interval and a week; the like_count probe only where a new like is unlikely; and a
-subscription nobody opens waits for a view."""
+the deployer's minimum interval and a week; and a subscription nobody opens waits for a view."""
 
 from __future__ import annotations
 
@@ -10,12 +9,10 @@ from shared.models import AuthKind, Subscriber, SubscriberStatus
 from shared.schedule import (
     SchedulePolicy,
     after_sync,
-    expected_new,
     interval_for,
     prior,
     unviewed,
     updated_rate,
-    worth_probing,
 )
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -40,9 +37,9 @@ def sub(**fields: object) -> Subscriber:
 
 
 def test_the_cadence_waits_for_target_new_likes_between_the_bounds() -> None:
-    # A heavy account (20 a day) is read about every 4.8 h, a light one (1 a day) every 4 days
-    assert interval_for(20.0, POLICY) == timedelta(hours=4.8)
-    assert interval_for(1.0, POLICY) == timedelta(days=4)
+    # A heavy account (20 a day) is read about every 7.2 h (6 new likes), a light one (1 a day) every 6 days
+    assert interval_for(20.0, POLICY) == timedelta(hours=7.2)
+    assert interval_for(1.0, POLICY) == timedelta(days=6)
     # Never more often than the minimum interval, never less often than a week, and an idle account weekly
     assert interval_for(1000.0, POLICY) == timedelta(hours=1)
     assert interval_for(0.1, POLICY) == timedelta(days=7)
@@ -68,7 +65,7 @@ def test_a_backfill_says_nothing_of_activity() -> None:
 
     # Then the rate stays the prior's and the next sync follows the prior's cadence (spread)
     # (a new account starts at the shortest interval: target_new likes per min_interval)
-    assert activity.like_rate == prior(POLICY) == 4 * 24
+    assert activity.like_rate == prior(POLICY) == 6 * 24
     assert activity.last_new_like_at is None
     cadence = interval_for(prior(POLICY), POLICY)
     assert cadence == POLICY.min_interval
@@ -95,14 +92,3 @@ def test_a_subscription_nobody_opened_for_30_days_waits_for_a_view() -> None:
 
     _, activity = after_sync(sub(last_viewed_at=NOW - timedelta(days=40)), NOW, 0, None, POLICY)
     assert activity.parked
-
-
-def test_the_probe_is_asked_only_where_a_new_like_is_unlikely() -> None:
-    # A quiet account (0.1 a day, read a day ago) expects 0.1 new likes: probe first
-    quiet = sub(like_rate=0.1)
-    assert expected_new(quiet, NOW, POLICY) == 0.1
-    assert worth_probing(quiet, NOW, POLICY)
-    # A heavy account read 6 hours ago expects 5: the probe would only add its price
-    assert not worth_probing(sub(like_rate=20.0, last_sync_at=NOW - timedelta(hours=6)), NOW, POLICY)
-    # Switched off, never
-    assert not worth_probing(quiet, NOW, SchedulePolicy(probe=False))
