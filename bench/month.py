@@ -37,6 +37,7 @@ from local.xsim.clock import ManualClock
 from local.xsim.config import XSimConfig
 from local.xsim.inprocess import XSimTransport, in_process
 from local.xsim.limits import Billing, Prices
+from shared import costs
 from shared.account_tokens import ReconnectNeeded
 from shared.budget import ReadBudget
 from shared.enqueue import enqueue_due
@@ -89,6 +90,7 @@ class MonthConfig:
     history_scale: float = 1.0  # of each class's history (the store check keeps it small)
     naive: bool = True  # the naive reader's meter beside
     park_after: timedelta = timedelta(days=30)  # the schedule's (shorter in the store check, to park within it)
+    fixed_interval: timedelta | None = None  # every account read this often, whatever its activity (rules table)
     snapshot_every: timedelta | None = None  # keep every subscription's state this often (the store check)
 
 
@@ -258,6 +260,7 @@ class Result:
     dead: int = 0
     writes: int = 0
     writes_by: dict[str, int] = field(default_factory=dict)
+    index_writes: int = 0  # DueIndex writes (projection ALL: every profile change)
     usage_days: dict[str, int] = field(default_factory=dict)  # posts_read per day (our own counter)
     budget_refusals: int = 0
     x_cap_refusals: int = 0
@@ -294,6 +297,10 @@ class Month:
             probe=config.probe,
             park_after=config.park_after,
         )
+        if config.fixed_interval is not None:
+            self.schedule = replace(
+                self.schedule, min_interval=config.fixed_interval, max_interval=config.fixed_interval
+            )
         self.policy = SyncPolicy(schedule=self.schedule)
         self.rng = random.Random(config.seed)
         self.accounts: list[Account] = []
@@ -614,6 +621,7 @@ class Month:
                 "app state (budget, windows, counters)": self.stores.app_state.writes,
             }
             r.writes = sum(r.writes_by.values())
+            r.index_writes = self.stores.subscribers.index_writes
         r.snapshot = self._snapshot()
 
     def _snapshot(self) -> dict[str, Any]:
@@ -688,6 +696,50 @@ def _minutes(value: float) -> str:
     return f"{value / 60:.1f} h" if value >= 120 else f"{value:.0f} min"
 
 
+# Scale on paper (docs/architecture.md): what the measured month becomes at more accounts of the same mix.
+SCALES = (1_000, 100_000, 1_000_000)
+SYNC_SECONDS = 1.0  # a sync on AWS: a probe and a page from X (~0.3 s each) and a few writes; an assumption
+LEASE_SECONDS = 0.01  # the fetcher's conditional UpdateItem per due subscriber, one after another
+PARTITION_WRITES = 1000  # write units a second one DynamoDB partition takes (a GSI partition too)
+WORKER_GB = 0.5  # template.yaml: MemorySize 512 (Globals), arm64
+FETCHER_SECONDS = 1.0  # a fetcher run: a query, the leases, a few sends (more at scale: see the table)
+
+
+def scale_rows(r: Result) -> list[str]:
+    """The month's per-account figures at 1,000, 100,000 and 1,000,000 accounts of the same mix."""
+    days, accounts = r.config.days, r.config.accounts
+    syncs = sum(r.outcomes.values())
+    x_cost = sum(r.posts.values()) * PRICE_POST + sum(r.users.values()) * PRICE_USER
+    lines = [
+        "| accounts | syncs a day | fetcher fan-out per run (queue depth at its start) | fetcher run | "
+        "worker concurrency (1 s a sync) | DueIndex writes/s, average / a run's burst | X a month | AWS a month |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in SCALES:
+        k = n / accounts
+        per_day = syncs / days * k
+        fan_out = per_day / (24 * 12)
+        run_seconds = FETCHER_SECONDS + fan_out * LEASE_SECONDS
+        concurrency = per_day / 86400 * SYNC_SECONDS
+        index_avg = r.index_writes / days * k / 86400
+        # A run's leases land within the run: each moves next_sync_at (two index writes).
+        burst = index_avg + 2 * fan_out / run_seconds
+        invocations = (r.worker_invocations * k + r.fetcher_runs) / days * 30
+        lambda_cost = (
+            invocations * costs.LAMBDA_REQUEST
+            + (per_day * 30 * SYNC_SECONDS * WORKER_GB + r.fetcher_runs / days * 30 * run_seconds * 0.5)
+            * costs.LAMBDA_GB_SECOND["arm64"]
+        )
+        ddb_cost = r.writes / days * 30 * k * costs.DDB_WRITE_UNIT
+        sqs_cost = r.messages / days * 30 * k * costs.SQS_REQUEST * costs.SQS_REQUESTS_PER_MESSAGE
+        lines.append(
+            f"| {n:,} | {per_day:,.0f} | {fan_out:,.1f} | {run_seconds:,.1f} s | {max(1, math.ceil(concurrency)):,} "
+            f"| {index_avg:,.1f} / {burst:,.0f} | ${x_cost / days * 30 * k:,.0f} "
+            f"| ${lambda_cost + ddb_cost + sqs_cost:,.0f} |"
+        )
+    return lines
+
+
 def report(r: Result) -> str:
     rows = cost_table(r)
     active_new = sum(row["new_likes"] for row in rows)
@@ -735,7 +787,8 @@ def report(r: Result) -> str:
         f"{r.messages:,} messages; {r.redelivered} redelivered, {r.dead} to the DLQ).",
         f"- DynamoDB writes: {r.writes:,} write request units ("
         + ", ".join(f"{k} {v:,}" for k, v in r.writes_by.items())
-        + ").",
+        + f"); DueIndex writes {r.index_writes:,} (every profile change: its projection is ALL), "
+        f"{r.index_writes / max(1, sum(r.outcomes.values())):.1f} a sync.",
         "- Sync outcomes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(r.outcomes.items())) + ".",
         f"- Own budget refusals: {r.budget_refusals}; X usage-cap refusals: {r.x_cap_refusals}; busiest day "
         f"{max(r.usage_days.values(), default=0):,} posts read (daily budget {r.config.budgets.daily:,}), month "
@@ -817,6 +870,38 @@ def cadence_rows(accounts: int, days: float, budgets: Budgets) -> list[str]:
     return lines
 
 
+def rules_rows(accounts: int, days: float, budgets: Budgets) -> list[str]:
+    """Each rule of the schedule switched off in turn, the same month otherwise: which ones pay for themselves."""
+    base = MonthConfig(accounts=accounts, days=days, budgets=budgets)
+    variants = [
+        ("every rule (the default)", base),
+        ("without the like_count probe", replace(base, probe=False)),
+        ("without parking (unviewed accounts read on)", replace(base, park_after=timedelta(days=3650))),
+        ("a fixed hourly cadence instead of one from activity", replace(base, fixed_interval=timedelta(hours=1))),
+    ]
+    lines = [
+        f"Rules: the same month at {accounts} accounts with one rule of the schedule off at a time:",
+        "",
+        "| variant | X $/account/month | billed reads / new like | light like→stored p50 / p95 "
+        "| syncs | Lambda invocations | DynamoDB writes |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, cfg in variants:
+        r = Month(cfg).run()
+        rows = {row["class"]: row for row in cost_table(r)}
+        new = sum(row["new_likes"] for row in rows.values())
+        reads = sum(row["posts"] + row["users"] for row in rows.values())
+        cost = sum(row["cost_per_account"] * row["accounts"] for row in rows.values()) / max(1, cfg.accounts)
+        li = rows.get("light", {})
+        lines.append(
+            f"| {name} | ${cost:.3f} | {_fmt(reads / new if new else None)} "
+            f"| {_minutes(li.get('p50', math.nan))} / {_minutes(li.get('p95', math.nan))} "
+            f"| {sum(r.outcomes.values()):,} | {r.fetcher_runs + r.worker_invocations:,} | {r.writes:,} |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench month", description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1000)
@@ -842,7 +927,8 @@ def main(argv: Sequence[str] = ()) -> None:
     )
     started = time.perf_counter()
     result = Month(cfg).run()
-    body = report(result)
+    body = report(result) + "\n\nScale on paper (docs/architecture.md), from this month's per-account figures:\n\n"
+    body += "\n".join(scale_rows(result))
     print(body, flush=True)
     if not args.no_template_run:
         capped = Month(replace(cfg, budgets=TEMPLATE_BUDGETS)).run()
@@ -850,6 +936,7 @@ def main(argv: Sequence[str] = ()) -> None:
         print(binding(capped), flush=True)
     if args.cadence_accounts:
         body += "\n\n" + "\n".join(cadence_rows(args.cadence_accounts, args.days, budgets))
+        body += "\n\n" + "\n".join(rules_rows(args.cadence_accounts, args.days, budgets))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     body += (
         f"\n\nThe whole command took {time.perf_counter() - started:.0f} s of wall time, {peak:.0f} MB at its peak.\n\n"

@@ -213,6 +213,9 @@ class MemoryTable:
         self.slots: dict[str, list[_Slot]] = {}
         self.markers: dict[str, dict[str, PostMarker]] = {}
         self.writes = 0
+        # Profile writes that changed the item: each is also a write to the DueIndex, whose projection is ALL (two
+        # when next_sync_at, its sort key, moved: the old entry goes, a new one comes).
+        self.index_writes = 0
         self.due: list[tuple[int, str]] = []  # (next_sync_at epoch, key), a heap; stale entries are skipped
 
     def live(self, key: str) -> _Profile | None:
@@ -240,6 +243,11 @@ class MemorySubscribers:
     @property
     def writes(self) -> int:
         return self.table.writes + self._windows.writes
+
+    @property
+    def index_writes(self) -> int:
+        """DueIndex writes: profile changes (see MemoryTable) and the account windows kept on the profile."""
+        return self.table.index_writes + self._windows.writes
 
     # --- reads ----------------------------------------------------------------------------------------
 
@@ -507,7 +515,9 @@ class MemorySubscribers:
     def _update(self, p: _Profile, **changes: object) -> None:
         before = p.sub.next_sync_at
         p.sub = replace(p.sub, **changes)  # type: ignore[arg-type]
+        self.table.index_writes += 1
         if p.sub.next_sync_at != before:
+            self.table.index_writes += 1
             self.table.indexed(p.sub.key)
 
     def _forget_name(self, username: str, key: str) -> None:
@@ -627,6 +637,7 @@ class MemoryLikes:
                     "x_requests": p.sub.x_requests + page.x_requests,
                 }
             p.sub = replace(p.sub, **changes)  # type: ignore[arg-type]
+            t.index_writes += 1  # the profile's like_count and walk, in the DueIndex too
 
     def purge(self, key: str, max_items: int = 2000) -> tuple[int, bool]:
         t = self.table
