@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.enqueue import FIRST_SYNC_POSTS, send_leased
+from shared.enqueue import send_leased
 from shared.errors import BeingDeleted, ConcurrentUpdate, DomainError
 from shared.models import (
     AuthKind,
@@ -175,8 +175,7 @@ def connect(
 
 
 def _enqueue(sub: Subscriber, reason: str, *, store: AccountStore, queue: SyncQueue, now: datetime) -> None:
-    request = SyncRequest(subscriber=sub.key, reason=reason, max_posts=FIRST_SYNC_POSTS)
-    if send_leased([request], store=store, queue=queue, now=now):
+    if send_leased([SyncRequest(subscriber=sub.key, reason=reason)], store=store, queue=queue, now=now):
         log.warning("first sync not enqueued; the schedule will pick it up", extra={"subscriber": sub.key})
     else:
         log.info("sync enqueued", extra={"subscriber": sub.key, "reason": reason})

@@ -32,10 +32,6 @@ EXPECTED_POSTS_PER_SYNC = 6
 # What a backfill would read if nothing stopped it: about as deep as X's API lets a likes list be read (DESIGN:
 # 3-5k). Only used to tell whether the budget is tight, i.e. whether the due accounts would want more than is left.
 BACKFILL_POSTS = 3200
-# A sync someone is waiting for (a connect, a reconnect, a retry) reads at most this many posts: its first pages
-# fill the page at once, and the rest of a backfill comes back through the fetcher, which shares a tight budget
-# fairly, instead of one new account spending a day's budget before the others get a turn.
-FIRST_SYNC_POSTS = 300
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from shared.budget import pause_for
 from shared.clock import Clock
-from shared.enqueue import FIRST_SYNC_POSTS, LeaseStore, send_leased
+from shared.enqueue import LeaseStore, send_leased
 from shared.errors import BeingDeleted, Forbidden, NotSubscribed
 from shared.models import (
     AuthKind,
@@ -149,8 +149,7 @@ def subscribe_own(
     rearmed = store.retry_now(own, now + lease)
     if rearmed is None:
         return own, False
-    request = SyncRequest(subscriber=own.key, reason="retry", max_posts=FIRST_SYNC_POSTS)
-    if send_leased([request], store=store, queue=queue, now=now):
+    if send_leased([SyncRequest(subscriber=own.key, reason="retry")], store=store, queue=queue, now=now):
         # Nothing is lost, only later: the fetcher's next run enqueues it.
         log.warning("sync not enqueued; the schedule will pick it up", extra={"subscriber": own.key})
     else:

@@ -14,7 +14,6 @@ from api.app import handler
 from local.context import LocalLambdaContext
 from local.provision import StackResources
 from local.xsim import XSim
-from shared.enqueue import FIRST_SYNC_POSTS
 from shared.models import Visibility
 from shared.store import Stores
 from tests.support.accounts import AWS, ApiClient
@@ -72,8 +71,7 @@ def test_connecting_made_the_subscription_and_enqueued_its_first_sync_once(
     assert body["visibility"] == "private"
     assert body["owner"] is True
     key = pipeline_x.user_id("demo")
-    first = {"subscriber": key, "reason": "connect", "action": "sync", "max_posts": FIRST_SYNC_POSTS}
-    assert queued(sqs, stack) == [first]
+    assert queued(sqs, stack) == [{"subscriber": key, "reason": "connect", "action": "sync"}]
 
 
 def test_the_body_may_leave_the_username_out(invoke: Invoke) -> None:
