@@ -734,8 +734,8 @@ def scale_rows(r: Result) -> list[str]:
         sqs_cost = r.messages / days * 30 * k * costs.SQS_REQUEST * costs.SQS_REQUESTS_PER_MESSAGE
         lines.append(
             f"| {n:,} | {per_day:,.0f} | {fan_out:,.1f} | {run_seconds:,.1f} s | {max(1, math.ceil(concurrency)):,} "
-            f"| {index_avg:,.1f} / {burst:,.0f} | ${x_cost / days * 30 * k:,.0f} "
-            f"| ${lambda_cost + ddb_cost + sqs_cost:,.0f} |"
+            f"| {index_avg:,.2f} / {burst:,.0f} | ${x_cost / days * 30 * k:,.0f} "
+            f"| ${lambda_cost + ddb_cost + sqs_cost:,.2f} |"
         )
     return lines
 

@@ -26,6 +26,9 @@ from shared.models import AuthKind, Budgets, RateLimit, Subscriber, SyncPause, U
 from shared.sync_queue import SyncQueue, SyncRequest
 from shared.x_api import MIN_PAGE
 
+# Due subscriptions a run reads and leases at most: a million accounts at the month's mix make about 1,600 due
+# per 5-minute run (docs/architecture.md, "Scale on paper"); 3,000 leases take about 30 s of the 60 s timeout.
+DUE_PER_RUN = 3000
 # What one sync of a caught-up account reads, as the fetcher counts it against what is left of the budget: X's
 # smallest page (5 posts, the first page of an incremental sync) and change for a like or two more.
 EXPECTED_POSTS_PER_SYNC = 6
@@ -111,7 +114,7 @@ def enqueue_due(
     lease: timedelta,
     limits: Limits,
     budgets: Budgets,
-    limit: int = 1000,
+    limit: int = DUE_PER_RUN,
 ) -> EnqueueReport:
     """Lease the due subscribers the app's limits allow, most stale first (each lease conditional on nobody
     else having leased it), then enqueue the leased ones."""
