@@ -70,6 +70,10 @@ export function describe(sub, now = new Date()) {
         poll: true,
       };
     case "usage_capped":
+      if (pausedWords(sub.sync_paused, now)) {
+        // The pause line above says why and until when, for everyone: not said twice.
+        return { title: soFar ?? "Waiting to sync", detail: "Syncing goes on when the pause ends.", poll: true };
+      }
       return {
         title: at ? `Today's X read budget is spent; continuing at ${at}` : "Today's X read budget is spent",
         detail: soFar,

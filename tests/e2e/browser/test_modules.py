@@ -270,3 +270,22 @@ def test_waits_name_the_local_time_of_next_sync(browser: Any) -> None:
     assert result[0]["detail"] == "240 likes so far"
     assert result[1]["title"] == "Today's X read budget is spent; continuing at 01:00 tomorrow"
     assert result[2]["title"] == "Waiting for X's rate limit until Thu 08:30"
+
+
+def test_a_usage_capped_status_leaves_the_pause_to_the_pause_line(module_page: Any) -> None:
+    # Given a subscription stopped by the budget while the app says syncing is paused until midnight
+    words = module_page.evaluate(
+        """async () => {
+        const { describe, pausedWords } = await import("./words.js");
+        const now = new Date("2026-03-02T12:00:00Z");
+        const paused = { until: "2026-03-03T00:00:00Z", reason: "daily_budget" };
+        const sub = { username: "u", status: "usage_capped", like_count: 240, next_sync_at: paused.until };
+        return [describe({ ...sub, sync_paused: paused }, now), pausedWords(paused, now), describe(sub, now)];
+    }"""
+    )
+
+    # Then the status names the likes, not the budget (the pause line says that once), until the pause is gone
+    assert words[0]["title"] == "240 likes so far"
+    assert "budget" not in words[0]["title"] + words[0]["detail"]
+    assert "today's read budget is spent" in words[1]
+    assert words[2]["title"].startswith("Today's X read budget is spent")
