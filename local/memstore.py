@@ -32,7 +32,7 @@ from shared.models import (
     Usage,
     Visibility,
 )
-from shared.store.items import COUNTERS, epoch, from_epoch
+from shared.store.items import COUNTERS, counters_to_add, epoch, from_epoch
 from shared.store.likes import LIKES_PER_TRANSACTION
 
 
@@ -129,12 +129,9 @@ class MemoryAppState(MemoryWindows):
         return self.usage(day_of(now))
 
     def count(self, now: datetime, counters: Mapping[str, int]) -> None:
-        moved = {name: value for name, value in counters.items() if value}
+        moved = counters_to_add(counters)
         if not moved:
             return
-        unknown = set(moved) - set(COUNTERS)
-        if unknown:
-            raise ValueError(f"unknown counters: {sorted(unknown)}")
         with self._lock:
             for period in (day_of(now), month_of(now)):
                 kept = self._usage.setdefault(period, {})

@@ -5,8 +5,7 @@ want. Every account gets posts every day, none waits for another's backfill, and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shared.budget import ReadBudget
@@ -15,8 +14,8 @@ from shared.models import Budgets, LikesPage, XUser
 from shared.schedule import SchedulePolicy
 from shared.store import Stores
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
-from shared.sync_queue import SyncRequest
 from tests.support.fake_x import FakeX, ManualClock, make_post
+from tests.support.queues import SentQueue
 
 ACCOUNTS = 6
 LIKES = 600  # each: a backfill of six 100-post pages
@@ -37,15 +36,6 @@ class ManyX:
 
     def liked_posts(self, user_id: str, *, max_results: int, pagination_token: str | None) -> LikesPage:
         return self.accounts[user_id].liked_posts(user_id, max_results=max_results, pagination_token=pagination_token)
-
-
-@dataclass
-class SentQueue:
-    sent: list[SyncRequest] = field(default_factory=list)
-
-    def send(self, requests: Sequence[SyncRequest]) -> list[SyncRequest]:
-        self.sent.extend(requests)
-        return []
 
 
 def test_a_tight_budget_is_shared_so_that_no_account_starves(store: Stores) -> None:

@@ -5,8 +5,6 @@ share of a tight budget (enqueue_due on a manual clock)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +18,7 @@ from shared.store import Stores
 from shared.sync_queue import SyncRequest
 from tests.support.events import load_event
 from tests.support.fake_x import ManualClock
+from tests.support.queues import SentQueue
 
 OPERATOR = AuthKind.OPERATOR
 
@@ -83,15 +82,6 @@ def test_the_run_is_recorded_for_operators(store: Stores) -> None:
 # --- within the budget and the windows (enqueue_due on this test's table, on a manual clock) ----------------
 
 BUDGETS = Budgets(daily=300, monthly=5000)
-
-
-@dataclass
-class SentQueue:
-    sent: list[SyncRequest] = field(default_factory=list)
-
-    def send(self, requests: Sequence[SyncRequest]) -> list[SyncRequest]:
-        self.sent.extend(requests)
-        return []
 
 
 def due_subscriber(

@@ -6,7 +6,6 @@ X is the in-memory FakeX (tests/support/fake_x.py), so each failure lands on an 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from shared.sync_queue import SyncRequest
 from tests.integration.test_sync import assert_exactly, fake_x, run, subscribe
 from tests.support.fake_x import FAKE_CURSOR as TOKEN
 from tests.support.fake_x import FakeX, ManualClock
+from tests.support.queues import SentQueue
 
 LEASE = SyncPolicy().lease
 RETRY_IN = SyncPolicy().retry_in
@@ -49,15 +49,6 @@ class ForgetfulX(FakeX):
             self.requests.append((max_results, pagination_token))
             raise XInvalidCursor(f"The `pagination_token` query parameter value [{pagination_token}] is not valid")
         return super().liked_posts(user_id, max_results=max_results, pagination_token=pagination_token)
-
-
-@dataclass
-class SentQueue:
-    sent: list[SyncRequest] = field(default_factory=list)
-
-    def send(self, requests: Sequence[SyncRequest]) -> list[SyncRequest]:
-        self.sent.extend(requests)
-        return []
 
 
 def failed_sync(store: Stores, username: str, clock: ManualClock, *, likes: int, on_request: int) -> FakeX:

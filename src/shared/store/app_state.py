@@ -19,7 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from shared.models import Budgets, RateLimit, SyncPause, Usage
 from shared.store import windows
-from shared.store.items import APP_PK, COUNTERS, AppItem, Table, epoch, from_epoch
+from shared.store.items import APP_PK, COUNTERS, AppItem, Table, counters_to_add, epoch, from_epoch
 
 USAGE_KEPT = timedelta(days=90)  # then the table's TTL removes a day's counters
 MONTH_KEPT = timedelta(days=400)
@@ -121,12 +121,9 @@ class AppStateStore:
 
     def count(self, now: datetime, counters: Mapping[str, int]) -> None:
         """Add to today's and this month's counters (names: shared/store/items.COUNTERS)."""
-        moved = {name: value for name, value in counters.items() if value}
+        moved = counters_to_add(counters)
         if not moved:
             return
-        unknown = set(moved) - set(COUNTERS)
-        if unknown:
-            raise ValueError(f"unknown counters: {sorted(unknown)}")
         for sk, _, kept in self._periods(now, Budgets()):
             actions: list[Action] = [getattr(AppItem, name).add(value) for name, value in moved.items()]
             actions.append(AppItem.expires_at.set(epoch(now + kept)))

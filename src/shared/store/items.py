@@ -12,6 +12,7 @@ everything above them sees domain objects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -61,6 +62,15 @@ COUNTERS = (
     "worker_ms",
     "fetcher_ms",
 )
+
+
+def counters_to_add(counters: Mapping[str, int]) -> dict[str, int]:
+    """The counters that move (non-zero), every name one of COUNTERS (else ValueError: a typo would be lost)."""
+    moved = {name: value for name, value in counters.items() if value}
+    unknown = set(moved) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown counters: {sorted(unknown)}")
+    return moved
 
 
 def subscriber_pk(key: str) -> str:

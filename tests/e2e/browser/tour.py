@@ -85,8 +85,11 @@ def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     stack.wait_for_status("demo", {"usage_capped"}, session=stack.session_of(page.context))
     fix_the_deck(watched)
     page.goto(f"{stack.url}?u=demo")
+    # The budget is said once: by the pause line while the app is paused for everyone, else by the sync line
     page.wait_for_function(
-        "() => document.getElementById('sync-line-text').textContent.includes('read budget is spent')", timeout=60_000
+        """() => ['sync-line-text', 'paused-line'].some(
+            (id) => document.getElementById(id).textContent.includes('read budget is spent'))""",
+        timeout=60_000,
     )
     shoot("card-while-syncing")
 
