@@ -109,7 +109,7 @@ def sqs(*bodies: str) -> dict[str, Any]:
 # import function's own continuation. S3 URL-encodes the key in the notification.
 IMPORT_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:random-likes-import"
 IMPORTS_BUCKET = "random-likes-imports-4f1c2a7e9b3d"
-UPLOAD_KEY = "uploads/1001/Xb3kq9Zr2mT4vW8yA1cD5e.tar.gz"
+UPLOAD_KEY = "uploads/1001/xsimImportId0002.tar.gz"
 
 
 def import_sqs(body: dict[str, Any], sender: str) -> dict[str, Any]:
@@ -165,7 +165,7 @@ IMPORTER_EVENTS: dict[str, dict[str, Any]] = {
     "importer-upload": import_sqs(S3_NOTIFICATION, S3_SENDER),
     "importer-test-event": import_sqs(S3_TEST_EVENT, S3_SENDER),
     "importer-continue": import_sqs(
-        {"import": {"subscriber": "1001", "id": "Xb3kq9Zr2mT4vW8yA1cD5e"}},
+        {"import": {"subscriber": "1001", "id": "xsimImportId0002"}},
         "AROAEXAMPLEROLEID:random-likes-ImportFunction",
     ),
 }

@@ -25,9 +25,9 @@ def body(name: str) -> str:
 
 
 def test_s3s_notification_names_its_import_and_its_key_is_url_decoded() -> None:
-    assert read_message(body("importer-upload"), bucket=BUCKET) == [ImportRequest("1001", "Xb3kq9Zr2mT4vW8yA1cD5e")]
+    assert read_message(body("importer-upload"), bucket=BUCKET) == [ImportRequest("1001", "xsimImportId0002")]
     moto_style = body("importer-upload").replace("uploads/1001/", "uploads%2F1001%2F")
-    assert read_message(moto_style, bucket=BUCKET) == [ImportRequest("1001", "Xb3kq9Zr2mT4vW8yA1cD5e")]
+    assert read_message(moto_style, bucket=BUCKET) == [ImportRequest("1001", "xsimImportId0002")]
 
 
 def test_s3s_test_event_asks_for_nothing() -> None:
@@ -35,7 +35,7 @@ def test_s3s_test_event_asks_for_nothing() -> None:
 
 
 def test_a_continuation_names_its_import_and_round_trips() -> None:
-    request = ImportRequest("1001", "Xb3kq9Zr2mT4vW8yA1cD5e")
+    request = ImportRequest("1001", "xsimImportId0002")
     assert read_message(body("importer-continue"), bucket=BUCKET) == [request]
     assert read_message(request.continuation_body(), bucket=BUCKET) == [request]
 
