@@ -29,8 +29,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import requests
-
 from local.memstore import MemoryLikes, MemorySubscribers, memory_stores
 from local.xsim.app import XSimApp
 from local.xsim.clock import ManualClock
@@ -123,43 +121,6 @@ class Account:
     token: str
     view_phase: timedelta
     viewed: bool
-
-
-class MeteredTransport(XSimTransport):
-    """The simulator in-process, and a meter beside its own: billed post reads per account (each post once per
-    UTC day, as the simulator bills them), billed user reads, and every 429 by kind."""
-
-    def __init__(self, app: XSimApp) -> None:
-        super().__init__(app)
-        self.day = ""
-        self._seen: set[tuple[str, str]] = set()  # (kind, id) billed today
-        self.posts: Counter[str] = Counter()  # user id -> posts billed
-        self.users: Counter[str] = Counter()  # user id -> user reads billed
-        self.refusals: Counter[str] = Counter()
-        self.statuses: Counter[int] = Counter()
-
-    def send(self, request: requests.PreparedRequest) -> requests.Response:
-        response = super().send(request)
-        self.statuses[response.status_code] += 1
-        day = self.app.clock.now().strftime("%Y-%m-%d")
-        if day != self.day:
-            self.day, self._seen = day, set()
-        path = (request.path_url or "").split("?")[0]
-        if response.status_code == 429:
-            kind = "usage_cap" if b"usage-capped" in (response.content or b"") else "rate_limit"
-            self.refusals[kind] += 1
-        elif response.status_code == 200 and path.endswith("/liked_tweets"):
-            user = path.split("/")[3]
-            for post in response.json().get("data") or []:
-                if ("post", post["id"]) not in self._seen:
-                    self._seen.add(("post", post["id"]))
-                    self.posts[user] += 1
-        elif response.status_code == 200 and path.endswith("/users/me"):
-            user = str(response.json()["data"]["id"])
-            if ("user", user) not in self._seen:
-                self._seen.add(("user", user))
-                self.users[user] += 1
-        return response
 
 
 class NaiveMeter:
@@ -290,7 +251,7 @@ class Month:
             XSimConfig(seed=config.seed, like_every_minutes={}, depth_cap=3200, usage_cap=None), self.clock
         )
         self.stores: Stores = stores or MemoryStores.new()
-        self.transport = MeteredTransport(self.sim)
+        self.transport = XSimTransport(self.sim)
         self.queue = MonthQueue(self.clock)
         self.schedule = SchedulePolicy(
             target_new=config.target_new,
@@ -477,9 +438,7 @@ class Month:
             limits=self.stores.app_state,
             budgets=self.cfg.budgets,
         )
-        record = getattr(self.stores.app_state, "record_fetcher_run", None)
-        if record is not None:
-            record(self.clock.now(), {})
+        self.stores.app_state.record_fetcher_run(self.clock.now(), {})
 
     def _worker(self) -> None:
         messages = self.queue.visible()
@@ -556,26 +515,19 @@ class Month:
 
     # --- results ----------------------------------------------------------------------------------------
 
-    def _collect(self) -> None:  # noqa: PLR0912, PLR0915 - one pass over every figure the report shows
+    def _collect(self) -> None:  # noqa: PLR0912 - one pass over every figure the report shows
         r = self.result
-        t = self.transport
-        by_user = getattr(self.sim.billing, "billed_by_user", None)  # the simulator's own, once it has one
-        billed = by_user() if by_user is not None else None
+        billed = self.sim.billing.billed_by_user()  # each billed read, by the account whose token asked
         for a in self.accounts:
             c = a.cls.name
-            if billed is not None:
-                r.posts[c] += int(billed.get(a.user_id, {}).get("posts", 0))
-                r.users[c] += int(billed.get(a.user_id, {}).get("users", 0))
-            else:
-                r.posts[c] += t.posts[a.user_id]
-                r.users[c] += t.users[a.user_id]
+            r.posts[c] += int(billed.get(a.user_id, {}).get("posts", 0))
+            r.users[c] += int(billed.get(a.user_id, {}).get("users", 0))
             r.naive_posts[c] += self.naive.by_user[a.user_id]
         snapshot = self.sim.billing.snapshot()
         app = snapshot["apps"].get(self.sim.credentials.app_id, {})
         r.sim_posts_billed = int(app.get("posts_read_total", 0))
         r.sim_cost = float(app.get("cost_usd_total", 0.0))
-        refusals = getattr(self.sim.billing, "refusals", None)
-        r.refusals = Counter(refusals()) if refusals is not None else Counter(t.refusals)
+        r.refusals = Counter(self.sim.billing.refusals())
         r.messages = self.queue.sent
         r.dead = len(self.queue.dead)
         r.retries_slept = self.slept
@@ -778,8 +730,9 @@ def report(r: Result) -> str:
         "",
         f"- 429s seen: rate limit {r.refusals.get('rate_limit', 0)}, usage cap {r.refusals.get('usage_cap', 0)} "
         f"(the cap's afternoon; goal 0 rate-limit 429s).",
-        f"- Posts billed: {total_posts:,} by the per-account meter, {r.sim_posts_billed:,} by the simulator's "
-        f"own Billing (${r.sim_cost:,.2f}); the naive reader (newest 100 every hour, same once-a-day billing): "
+        f"- Posts billed: {total_posts:,} summed over the accounts, {r.sim_posts_billed:,} in the app's total "
+        f"(the simulator's Billing, ${r.sim_cost:,.2f}); the naive reader (newest 100 every hour, same once-a-day "
+        "billing): "
         f"{total_naive:,} (${total_naive * PRICE_POST:,.2f}), "
         f"{total_naive / max(1, r.sim_posts_billed):,.0f} times as many.",
         f"- Lambda invocations: {r.fetcher_runs + r.worker_invocations:,} = {r.fetcher_runs:,} fetcher runs + "
@@ -835,8 +788,8 @@ refresh is refused, as X does. The store is local/memstore.py; tests/integration
 simulated days of ten accounts over it and over the DynamoDB stores on moto (what `make dev` runs) and
 checks every subscription, its post ids, the counters and X's bill agree every 3 simulated hours. Not
 compared there: `make dev`'s processes, SQS and the HTTP gateway (the same domain calls, not the handlers).
-Billed reads are X's: a post once per UTC day (the simulator's Billing; the per-class split from a meter on
-the transport that agrees with it to the post), a user read ($0.010, the like_count probe) once per user per
+Billed reads are X's: a post once per UTC day (the simulator's Billing, which attributes each billed read
+to the account whose token asked), a user read ($0.010, the like_count probe) once per user per
 UTC day. The naive reader is each account's newest 100 posts every hour, billed by a Billing of the
 simulator's own. Delay is a like's time on X to its slot's first_seen_at."""
 

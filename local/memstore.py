@@ -114,19 +114,11 @@ class MemoryAppState(MemoryWindows):
             return self._left(now, budgets)
 
     def _left(self, now: datetime, budgets: Budgets) -> int:
-        lefts = [1 << 40]
-        if budgets.daily > 0:
-            lefts.append(budgets.daily - self._usage.get(day_of(now), {}).get("posts_read", 0))
-        if budgets.monthly > 0:
-            lefts.append(budgets.monthly - self._usage.get(month_of(now), {}).get("posts_read", 0))
-        return max(0, min(lefts))
+        day, month = self._usage.get(day_of(now), {}), self._usage.get(month_of(now), {})
+        return budgets.left(day.get("posts_read", 0), month.get("posts_read", 0))
 
     def settle(self, now: datetime, *, reserved: int, posts_read: int, x_requests: int, **counters: int) -> None:
         self.count(now, {"posts_read": posts_read - reserved, "x_requests": x_requests, **counters})
-
-    def add_usage(self, now: datetime, posts_read: int, x_requests: int) -> Usage:
-        self.count(now, {"posts_read": posts_read, "x_requests": x_requests})
-        return self.usage(day_of(now))
 
     def count(self, now: datetime, counters: Mapping[str, int]) -> None:
         moved = counters_to_add(counters)

@@ -14,7 +14,6 @@ answered. Concurrent workers therefore never overspend either between them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -61,10 +60,6 @@ class WindowOwner(Protocol):
     def auth(self) -> AuthKind: ...
 
 
-# What a connected account's own window is kept in (its subscription): the same port as the app's windows.
-AccountWindowStore = WindowStore
-
-
 def pause_for(now: datetime, day: Usage, month: Usage, budgets: Budgets) -> SyncPause | None:
     """Whether the app's budget leaves no page to read (fewer than X's smallest page), and until when."""
     if budgets.monthly > 0 and budgets.monthly - month.posts_read < MIN_PAGE:
@@ -74,18 +69,11 @@ def pause_for(now: datetime, day: Usage, month: Usage, budgets: Budgets) -> Sync
     return None
 
 
-def allowed_page_size(now: datetime, windows: Sequence[RateLimit], usage: Usage, daily_budget: int, wanted: int) -> int:
-    """How many posts the next request may ask for (every window it counts against has a request left), or
-    the error that says why none and until when (the arithmetic, without the table)."""
-    for w in windows:
-        if w.remaining is not None and w.remaining <= 0 and w.reset_at and w.reset_at > now:
-            raise XRateLimited(w.reset_at, "no requests left in X's rate-limit window")
-    if daily_budget <= 0:  # 0 means no budget of our own; X's usage cap still answers 429
-        return wanted
-    left = daily_budget - usage.posts_read
-    if left < MIN_PAGE:
-        raise XUsageCapped(next_utc_midnight(now), f"today's budget of {daily_budget} post reads is spent")
-    return min(wanted, left)
+def pause_of(now: datetime, day: Usage, month: Usage, budgets: Budgets, x_pause: SyncPause | None) -> SyncPause | None:
+    """Whether syncing is paused for everyone and until when: the budget's (pause_for) or X's usage cap's
+    (saved by a worker), the one that lasts longer when both hold. The fetcher, the api and the CLI ask this."""
+    held = [pause for pause in (pause_for(now, day, month, budgets), x_pause) if pause is not None]
+    return max(held, key=lambda pause: pause.until) if held else None
 
 
 class ReadBudget:
@@ -99,7 +87,7 @@ class ReadBudget:
         clock: Clock,
         budgets: Budgets | int,
         *,
-        accounts: AccountWindowStore | None = None,
+        accounts: WindowStore | None = None,
         app_wide_window: bool = False,
         limit: int = LIKES_LIMIT,
     ) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from shared.budget import LIKES_ENDPOINT, pause_for
+from shared.budget import LIKES_ENDPOINT, pause_of
 from shared.clock import Clock
 from shared.models import AuthKind, Budgets, RateLimit, Subscriber, SyncPause, Usage
 from shared.sync_queue import SyncQueue, SyncRequest
@@ -55,8 +55,6 @@ class Limits(Protocol):
     def pause(self, now: datetime) -> SyncPause | None: ...
 
     def usage(self, period: str) -> Usage: ...
-
-    def posts_left(self, now: datetime, budgets: Budgets) -> int: ...
 
     def rate_window(self, name: str) -> RateLimit: ...
 
@@ -119,7 +117,8 @@ def enqueue_due(
     """Lease the due subscribers the app's limits allow, most stale first (each lease conditional on nobody
     else having leased it), then enqueue the leased ones."""
     now = clock.now()
-    pause = syncing_paused(now, limits, budgets)
+    day, month = limits.usage(now.strftime("%Y-%m-%d")), limits.usage(now.strftime("%Y-%m"))
+    pause = pause_of(now, day, month, budgets, limits.pause(now))
     if pause is not None:
         report = EnqueueReport(due=0, leased=0, sent=0, failed=0, pause=pause)
         log.info("syncing paused; nothing enqueued", extra=report.to_json())
@@ -129,7 +128,7 @@ def enqueue_due(
     if _empty(limits.rate_window(LIKES_ENDPOINT), now):
         # Their syncs would only find the window empty: they stay due and go once it resets.
         ready = [sub for sub in due if sub.auth is not AuthKind.OPERATOR]
-    left = limits.posts_left(now, budgets)
+    left = budgets.left(day.posts_read, month.posts_read)
     chosen = ready[: left // EXPECTED_POSTS_PER_SYNC]
     max_posts = fair_share(left, chosen)
     leased = [sub for sub in chosen if store.lease(sub.key, sub.next_sync_at, now + lease)]
@@ -146,12 +145,6 @@ def enqueue_due(
     )
     log.info("due subscribers enqueued", extra=report.to_json())
     return report
-
-
-def syncing_paused(now: datetime, limits: Limits, budgets: Budgets) -> SyncPause | None:
-    """X's usage-cap pause while it lasts, else the budget's: whichever of today's or this month's is spent."""
-    day, month = limits.usage(now.strftime("%Y-%m-%d")), limits.usage(now.strftime("%Y-%m"))
-    return limits.pause(now) or pause_for(now, day, month, budgets)
 
 
 def most_stale_first(subscribers: Iterable[Subscriber]) -> list[Subscriber]:

@@ -377,6 +377,15 @@ class Budgets:
     def any(self) -> bool:
         return self.daily > 0 or self.monthly > 0
 
+    def left(self, day_read: int, month_read: int) -> int:
+        """Post reads left, today's or this month's whichever is fewer (a large number with no budget)."""
+        lefts = [1 << 40]
+        if self.daily > 0:
+            lefts.append(self.daily - day_read)
+        if self.monthly > 0:
+            lefts.append(self.monthly - month_read)
+        return max(0, min(lefts))
+
 
 @dataclass(frozen=True)
 class SyncPause:

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.budget import pause_for
+from shared.budget import pause_of
 from shared.clock import Clock
 from shared.enqueue import LeaseStore, send_leased
 from shared.errors import BeingDeleted, Forbidden, NotSubscribed
@@ -72,12 +72,8 @@ def sync_paused(now: datetime, *, store: PauseStore, budgets: Budgets) -> SyncPa
     """Whether syncing is paused for everyone, and until when: today's or this month's read budget is spent,
     or X answered usage-capped. Three GetItems (the day's and the month's counters, X's pause); when two
     pauses hold, the one that lasts longer."""
-    pauses = [
-        pause_for(now, store.usage(now.strftime("%Y-%m-%d")), store.usage(now.strftime("%Y-%m")), budgets),
-        store.pause(now),
-    ]
-    held = [pause for pause in pauses if pause is not None]
-    return max(held, key=lambda pause: pause.until) if held else None
+    day, month = store.usage(now.strftime("%Y-%m-%d")), store.usage(now.strftime("%Y-%m"))
+    return pause_of(now, day, month, budgets, store.pause(now))
 
 
 def visible(

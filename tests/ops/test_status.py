@@ -36,7 +36,7 @@ def seed(store: Stores, sqs: Any, stack: StackResources) -> datetime:
     store.subscribers.finish_sync("ada_writes", failed)
     store.subscribers.finish_sync("demo", SyncEnd(SubscriberStatus.READY, now, now + timedelta(hours=1), None))
     store.app_state.record_fetcher_run(now - timedelta(minutes=3), {"due": 2, "leased": 2, "sent": 2, "failed": 0})
-    store.app_state.add_usage(now, posts_read=120, x_requests=4)
+    store.app_state.count(now, {"posts_read": 120, "x_requests": 4})
     store.app_state.save_rate_window("liked_tweets", 71, now + timedelta(minutes=9))
     for body in ('{"username": "ada_writes", "reason": "schedule", "action": "sync"}', "not json"):
         sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=body)

@@ -86,12 +86,7 @@ class AppStateStore:
 
     def posts_left(self, now: datetime, budgets: Budgets) -> int:
         """Post reads left today and this month, whichever is fewer (a large number when there is no budget)."""
-        lefts = [1 << 40]
-        if budgets.daily > 0:
-            lefts.append(budgets.daily - self.usage(day_of(now)).posts_read)
-        if budgets.monthly > 0:
-            lefts.append(budgets.monthly - self.usage(month_of(now)).posts_read)
-        return max(0, min(lefts))
+        return budgets.left(self.usage(day_of(now)).posts_read, self.usage(month_of(now)).posts_read)
 
     def _reserve(self, now: datetime, n: int, budgets: Budgets) -> bool:
         try:
@@ -114,10 +109,6 @@ class AppStateStore:
     def settle(self, now: datetime, *, reserved: int, posts_read: int, x_requests: int, **counters: int) -> None:
         """After a request: the posts X returned replace the ones reserved for it, and the counters move on."""
         self.count(now, {"posts_read": posts_read - reserved, "x_requests": x_requests, **counters})
-
-    def add_usage(self, now: datetime, posts_read: int, x_requests: int) -> Usage:
-        self.count(now, {"posts_read": posts_read, "x_requests": x_requests})
-        return self.usage(day_of(now))
 
     def count(self, now: datetime, counters: Mapping[str, int]) -> None:
         """Add to today's and this month's counters (names: shared/store/items.COUNTERS)."""
