@@ -97,7 +97,7 @@ class MemoryAppState(MemoryWindows):
         self._fetcher: tuple[datetime | None, dict[str, object]] = (None, {})
 
     def reserve_posts(self, now: datetime, wanted: int, budgets: Budgets) -> int:
-        if budgets.daily <= 0 and budgets.monthly <= 0:
+        if not budgets.any:
             return wanted
         with self._lock:
             n = min(wanted, self._left(now, budgets))

@@ -200,11 +200,10 @@ def _count_usage(rt: Runtime, outcome: SyncOutcome, ms: int) -> None:
     """The sync's share of the bill, on today's and this month's counters (`random-likes cost`): one `count`,
     whose own two writes the estimate includes. A sync that raised is not counted (SQS runs it again)."""
     settings = rt.settings
-    budgets = settings.budgets
     units = sync_write_units(
         pages=outcome.pages,
         new_likes=outcome.new_likes,
-        budgeted=budgets.daily > 0 or budgets.monthly > 0,
+        budgeted=settings.budgets.any,
         windows=2 if settings.app_rate_window else 1,
         acquired=not outcome.detail.startswith("skipped"),
         chunk=LIKES_PER_TRANSACTION,

@@ -73,7 +73,7 @@ class AppStateStore:
     def reserve_posts(self, now: datetime, wanted: int, budgets: Budgets) -> int:
         """Reserve up to `wanted` post reads within today's and this month's budgets; how many were reserved
         (fewer when less is left, 0 when none is). With no budget of our own, nothing is reserved: `wanted`."""
-        if budgets.daily <= 0 and budgets.monthly <= 0:
+        if not budgets.any:
             return wanted
         n = min(wanted, *(b for b in (budgets.daily, budgets.monthly) if b > 0))  # a first read of the period too
         for _ in range(windows.TAKE_ATTEMPTS):
