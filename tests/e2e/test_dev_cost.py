@@ -47,20 +47,25 @@ def test_cost_reads_the_workers_counters_and_every_part_says_when_syncing_is_pau
     # Given demo connected with X, and its first sync stopped by today's budget
     person = stack.connect("demo")
 
-    def paused() -> dict[str, Any] | None:
+    def stopped() -> dict[str, Any] | None:
+        # The pause shows as soon as the last page is reserved; the sync has ended when its status says so.
         code, body = stack.request("GET", "/api/subscriptions/demo", session=person)
-        return body if code == 200 and body.get("sync_paused") else None
+        return body if code == 200 and body.get("sync_paused") and body["status"] == "usage_capped" else None
 
-    subscription = stack.wait_until(paused, 60, "the budget pauses syncing")
+    subscription = stack.wait_until(stopped, 60, "the budget stops the sync and pauses syncing")
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
     assert subscription["sync_paused"] == {"until": f"{tomorrow}T00:00:00Z", "reason": "daily_budget"}
 
-    # When the operator asks what it cost
-    result = operator(stack, "cost", "--json")
+    # When the operator asks what it cost, once the worker has counted the sync (just after it ended)
+    def counted() -> dict[str, Any] | None:
+        result = operator(stack, "cost", "--json")
+        assert result.returncode == 0, result.stderr
+        bill: dict[str, Any] = json.loads(result.stdout)
+        return bill if bill["counters"].get("new_likes", 0) >= subscription["like_count"] else None
+
+    bill = stack.wait_until(counted, 30, "the worker counts the likes it stored")
 
     # Then the posts and requests the workers counted are the ones the simulated X billed (each post once)
-    assert result.returncode == 0, result.stderr
-    bill = json.loads(result.stdout)
     billing = stack.sim("GET", "/_sim/billing")["apps"]
     billed_posts = sum(app["posts_read_total"] for app in billing.values())
     liked_tweets = sum(app["requests"].get("GET /2/users/:id/liked_tweets", 0) for app in billing.values())

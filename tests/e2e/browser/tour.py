@@ -31,6 +31,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 READ_BUDGET = 150  # posts: one page of 100, one of 50, then "spent" until midnight UTC
 STACK_ARGS = ("--parameter-overrides", f"XDailyReadBudget={READ_BUDGET}")
 PAGE_OPTIONS = {"reduced_motion": "reduce"}
+FIXED_DECK = {"deck": 7, "draw": 0, "count": 0, "last": None}  # the same first card of demo's on every run
 SYNC_LATENCY_MS = 6000
 # The states, in the order of the tour, and which are also shot in dark mode.
 STATES = {
@@ -83,7 +84,7 @@ def take_the_tour(watched: Watched, stack: RunningStack, shoot: Shoot) -> None:
     # (a card keeps the count it was dealt with, which depends on how far the sync had got by then).
     watched.wait_for_view("card", timeout=60_000)
     stack.wait_for_status("demo", {"usage_capped"}, session=stack.session_of(page.context))
-    fix_the_deck(watched)
+    watched.seed_deck(stack, "demo", FIXED_DECK)
     page.goto(f"{stack.url}?u=demo")
     # The budget is said once: by the pause line while the app is paused for everyone, else by the sync line
     page.wait_for_function(
@@ -177,10 +178,9 @@ def set_status(stack: RunningStack, username: str, status: str) -> str:
 
 
 def fix_the_deck(watched: Watched) -> None:
-    """Deal demo's cards from deck 7, draw 0: the same first card on every run."""
+    """Deal demo's cards from deck 7, draw 0, on the page as it is (signed out: it deals nothing meanwhile)."""
     watched.page.evaluate(
-        "state => sessionStorage.setItem('random-likes:deck:demo', JSON.stringify(state))",
-        {"deck": 7, "draw": 0, "count": 0, "last": None},
+        "state => sessionStorage.setItem('random-likes:deck:demo', JSON.stringify(state))", FIXED_DECK
     )
 
 

@@ -79,13 +79,27 @@ class Watched:
         )
         return self.card_id()
 
+    def seed_deck(self, stack: RunningStack, username: str, state: dict[str, Any]) -> None:
+        """Write the page's deck state for `username` into this tab's sessionStorage, on the page with its code
+        held back: the page itself, signed in, opens its owner's likes and saves the deck it dealt from, which
+        could land after the seed and overwrite it (a slow machine's CI run once showed the next card)."""
+
+        def without_code(route: Any) -> None:
+            route.fulfill(status=200, content_type="text/javascript", headers={"Cache-Control": "no-store"}, body="")
+
+        self.page.route("**/assets/app.js", without_code)
+        try:
+            self.page.goto(stack.url)
+            self.page.evaluate(
+                "([key, state]) => sessionStorage.setItem(key, JSON.stringify(state))",
+                [f"random-likes:deck:{username}", state],
+            )
+        finally:
+            self.page.unroute("**/assets/app.js", without_code)
+
     def show_draw(self, stack: RunningStack, username: str, deck: int, draw: int, like_count: int) -> str:
         """Open the page on card `draw` of `deck`, by seeding the page's own deck state in sessionStorage."""
-        self.page.goto(stack.url)
-        self.page.evaluate(
-            "([key, state]) => sessionStorage.setItem(key, JSON.stringify(state))",
-            [f"random-likes:deck:{username}", {"deck": deck, "draw": draw, "count": like_count, "last": None}],
-        )
+        self.seed_deck(stack, username, {"deck": deck, "draw": draw, "count": like_count, "last": None})
         self.page.goto(f"{stack.url}?u={username}")
         self.wait_for_view("card")
         return self.card_id()
