@@ -3,6 +3,7 @@ to today's and this month's USAGE# items."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,14 +12,30 @@ from local.context import LocalLambdaContext
 from local.provision import StackResources
 from local.xsim import XSim
 from shared.costs import fetcher_write_units, sync_write_units
+from shared.models import Usage
 from shared.store import Stores
 from tests.integration.test_pipeline import run_worker
 from tests.support.events import load_event
 
 
-def periods() -> tuple[str, str]:
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%d"), now.strftime("%Y-%m")
+def counted(store: Stores, since: datetime) -> tuple[Usage, Usage]:
+    """The days' and the months' counters since `since`, summed: a run across midnight UTC (or the end of a
+    month) counts in two periods, each of which is the period of the moment it was counted in."""
+
+    def summed(fmt: str) -> Usage:
+        periods = sorted({since.strftime(fmt), datetime.now(UTC).strftime(fmt)})
+        usages = [store.app_state.usage(period) for period in periods]
+        counters: Counter[str] = Counter()
+        for usage in usages:
+            counters.update(usage.counters)
+        return Usage(
+            day=periods[-1],
+            posts_read=sum(u.posts_read for u in usages),
+            x_requests=sum(u.x_requests for u in usages),
+            counters=dict(counters),
+        )
+
+    return summed("%Y-%m-%d"), summed("%Y-%m")
 
 
 def test_a_fetcher_run_counts_itself_its_messages_and_its_writes(
@@ -34,8 +51,7 @@ def test_a_fetcher_run_counts_itself_its_messages_and_its_writes(
     fetcher_handler(load_event("fetcher-scheduled"), LocalLambdaContext("random-likes-FetcherFunction", 60))
 
     # Then today's and this month's counters hold both runs and the three messages, with their writes
-    for period in periods():
-        usage = store.app_state.usage(period)
+    for usage in counted(store, now):
         assert usage.count("fetcher_runs") == 2
         assert usage.count("messages_sent") == 3
         assert usage.count("ddb_writes") == fetcher_write_units(due=3) + fetcher_write_units(due=0)
@@ -58,7 +74,7 @@ def test_each_sync_counts_itself_its_new_likes_its_time_and_its_writes(
     sub = store.subscribers.get_subscriber(key)
     assert sub is not None
     assert sub.like_count > 0
-    day, month = (store.app_state.usage(p) for p in periods())
+    day, month = counted(store, now)
     assert day.counters == month.counters
     assert day.count("syncs") == 1
     assert day.count("new_likes") == sub.like_count
