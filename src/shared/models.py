@@ -455,6 +455,7 @@ class SyncOutcome:
     deferred_until: datetime | None = None
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False  # another sync held the subscriber (or it was gone): nothing was read or written
 
 
 class ImportStatus(StrEnum):

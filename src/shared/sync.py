@@ -172,7 +172,7 @@ def sync_subscriber(
         state = "gone" if current is None or current.status is SubscriberStatus.DELETING else "locked"
         log.info("sync skipped", extra={"subscriber": key, "reason": state})
         status = SubscriberStatus.DELETING if current is None else current.status
-        return SyncOutcome(key, status, detail=f"skipped: {state}")
+        return SyncOutcome(key, status, detail=f"skipped: {state}", skipped=True)
 
     progress = _Progress()
     observed = sub.history_complete and sub.walk is None  # its new likes are new activity, not a backfill's

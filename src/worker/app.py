@@ -205,7 +205,7 @@ def _count_usage(rt: Runtime, outcome: SyncOutcome, ms: int) -> None:
         new_likes=outcome.new_likes,
         budgeted=settings.budgets.any,
         windows=2 if settings.app_rate_window else 1,
-        acquired=not outcome.detail.startswith("skipped"),
+        acquired=not outcome.skipped,
         chunk=LIKES_PER_TRANSACTION,
     )
     try:

@@ -106,6 +106,26 @@ def test_the_same_message_twice_changes_nothing(store: Stores, username: str, cl
     assert x.requests[-1] == (5, None), "an incremental sync starts with a small page"
 
 
+def test_a_sync_of_a_subscriber_another_sync_holds_is_skipped_and_reads_nothing(
+    store: Stores, username: str, clock: ManualClock
+) -> None:
+    # Given a subscriber that another worker's sync holds
+    x = fake_x(username, 20)
+    subscribe(store, username, clock)
+    assert store.subscribers.acquire(username, clock.now(), timedelta(minutes=5)) is not None
+    ports = SyncPorts(
+        subscribers=store.subscribers, likes=store.likes, x=x, budget=ReadBudget(store.app_state, clock, 0), clock=clock
+    )
+
+    # When a second sync of it runs
+    outcome = sync_subscriber(username, ports=ports, policy=POLICY, seconds_left=lambda: 60.0)
+
+    # Then it says it was skipped (the worker's write estimate counts no sync writes for it), and read nothing
+    assert (outcome.skipped, outcome.detail, outcome.pages) == (True, "skipped: locked", 0)
+    assert x.requests == []
+    assert store.likes.all_post_ids(username) == []
+
+
 def test_new_likes_are_appended_and_the_walk_stops_at_known_ones(
     store: Stores, username: str, clock: ManualClock
 ) -> None:
