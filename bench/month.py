@@ -38,6 +38,7 @@ from local.xsim.limits import Billing, Prices
 from shared import costs
 from shared.account_tokens import ReconnectNeeded
 from shared.budget import ReadBudget
+from shared.clock import day_of, month_of
 from shared.enqueue import enqueue_due
 from shared.models import AuthKind, Budgets, LikesPage, Subscriber, SubscriberStatus, SyncOutcome, XUser
 from shared.schedule import SchedulePolicy, interval_for
@@ -136,7 +137,7 @@ class NaiveMeter:
         self.by_user: Counter[str] = Counter()
 
     def read(self, world_likes: Callable[[str], Sequence[Any]], user_ids: Sequence[str]) -> None:
-        day = self._clock.now().strftime("%Y-%m-%d")
+        day = day_of(self._clock.now())
         fresh_day = day != self._day
         if fresh_day:
             self._day = day
@@ -565,7 +566,7 @@ class Month:
         r.delays = dict(delays)
         state = self.stores.app_state
         for day in range(int(self.cfg.days + 0.999)):
-            period = (START + timedelta(days=day)).strftime("%Y-%m-%d")
+            period = day_of(START + timedelta(days=day))
             r.usage_days[period] = state.usage(period).posts_read
         if isinstance(self.stores, MemoryStores):
             r.writes_by = {
@@ -595,7 +596,7 @@ class Month:
                 "history_complete": sub.history_complete,
                 "post_ids": [pid for _, pid in likes.all_post_ids(a.user_id)] if not self.cfg.seeded else None,
             }
-        month = self.stores.app_state.usage(START.strftime("%Y-%m"))
+        month = self.stores.app_state.usage(month_of(START))
         out["usage"] = dict(month.counters)
         out["billed_posts"] = (
             self.sim.billing.snapshot()["apps"].get(self.sim.credentials.app_id, {}).get("posts_read_total", 0)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from shared.clock import day_of, month_of
 from shared.errors import ConcurrentUpdate
 from shared.models import (
     SOURCE_API,
@@ -33,15 +34,7 @@ from shared.models import (
     Visibility,
 )
 from shared.store.items import COUNTERS, counters_to_add, epoch, from_epoch
-from shared.store.likes import LIKES_PER_TRANSACTION
-
-
-def day_of(now: datetime) -> str:
-    return now.strftime("%Y-%m-%d")
-
-
-def month_of(now: datetime) -> str:
-    return now.strftime("%Y-%m")
+from shared.store.likes import LIKES_PER_TRANSACTION, appended
 
 
 @dataclass
@@ -576,16 +569,7 @@ class MemoryLikes:
             self._transact(sub.key, count, chunk, page, last, now, source)
             count += len(chunk)
             version += 1
-        return replace(
-            sub,
-            like_count=count,
-            walk=page.next_walk,
-            history_complete=page.history_complete,
-            status=page.status,
-            posts_read=sub.posts_read + page.posts_read,
-            x_requests=sub.x_requests + page.x_requests,
-            version=version,
-        )
+        return appended(sub, page, count, version)
 
     def _transact(
         self,

@@ -20,6 +20,7 @@ from ops.connect import Aws
 from ops.discover import FETCHER_FUNCTION, WORKER_FUNCTION, Stack
 from ops.errors import error_code, refused
 from ops.render import Style, iso, table
+from shared.budget import usage_now
 from shared.costs import Bill, FunctionSize, Sizes, add_counters, bill, last_days, month_to_date, read_units
 from shared.models import Budgets, SyncPause, Usage
 from shared.store.app_state import USAGE_KEPT, AppStateStore
@@ -62,8 +63,7 @@ class CostReport:
 
 def gather(aws: Aws, stack: Stack, app_state: AppStateStore, *, now: datetime, days: int | None = None) -> CostReport:
     period = last_days(now, days) if days else month_to_date(now)
-    today = app_state.usage(now.strftime("%Y-%m-%d"))
-    month = app_state.usage(now.strftime("%Y-%m"))
+    today, month = usage_now(app_state, now)
     if days:
         counters = add_counters(
             [today.counters if d == today.day else app_state.usage(d).counters for d in period.days()]

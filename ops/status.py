@@ -21,6 +21,7 @@ from ops.queues import QueueDepth, depth, peek
 from ops.render import Style, iso, table, truncate, when
 from ops.render import duration as human_duration
 from shared.budget import LIKES_ENDPOINT
+from shared.clock import day_of
 from shared.models import RateLimit, Subscriber, Usage
 from shared.store import Stores
 
@@ -146,7 +147,7 @@ def gather(aws: Aws, stack: Stack, stores: Stores, *, now: datetime, age_from: s
         subscribers=subscribers,
         fetcher_last_run=last_run,
         fetcher_detail=detail,
-        usage=stores.app_state.usage(now.strftime("%Y-%m-%d")),
+        usage=stores.app_state.usage(day_of(now)),
         rate_window=stores.app_state.rate_window(LIKES_ENDPOINT),
         recent_errors=with_errors[:RECENT_ERRORS],
         import_queues=None

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from shared.clock import Clock, next_utc_midnight, next_utc_month
+from shared.clock import Clock, day_of, month_of, next_utc_midnight, next_utc_month
 from shared.errors import XRateLimited, XUsageCapped
 from shared.models import AuthKind, Budgets, RateLimit, SyncPause, Usage
 from shared.x_api import MIN_PAGE
@@ -38,12 +38,19 @@ class WindowStore(Protocol):
     def save_rate_window(self, name: str, remaining: int | None, reset_at: datetime | None) -> None: ...
 
 
-class BudgetStore(WindowStore, Protocol):
+class UsageReader(Protocol):
+    def usage(self, period: str) -> Usage: ...
+
+
+def usage_now(store: UsageReader, now: datetime) -> tuple[Usage, Usage]:
+    """Today's and this month's usage, the periods the daily and the monthly budget count in (two reads)."""
+    return store.usage(day_of(now)), store.usage(month_of(now))
+
+
+class BudgetStore(WindowStore, UsageReader, Protocol):
     def reserve_posts(self, now: datetime, wanted: int, budgets: Budgets) -> int: ...
 
     def settle(self, now: datetime, *, reserved: int, posts_read: int, x_requests: int, **counters: int) -> None: ...
-
-    def usage(self, period: str) -> Usage: ...
 
     def save_pause(self, pause: SyncPause) -> None: ...
 
@@ -112,13 +119,11 @@ class ReadBudget:
             self._paused = self._store.pause(now) or False
         if self._paused and self._paused.until > now:
             raise XUsageCapped(self._paused.until, "X's usage cap is reached; syncing waits until it lifts")
-        granted = self._store.reserve_posts(now, wanted, self._budgets)
-        if not self._budgets.any:
-            granted = wanted  # nothing is reserved without a budget of our own: settle counts what X returned
-        elif granted < min(wanted, MIN_PAGE):
-            self._store.settle(now, reserved=granted, posts_read=0, x_requests=0)
-            raise self._capped(now)
-        else:
+        granted = self._store.reserve_posts(now, wanted, self._budgets)  # `wanted` without a budget of our own
+        if self._budgets.any:  # else nothing was reserved: settle counts what X returned
+            if granted < min(wanted, MIN_PAGE):
+                self._store.settle(now, reserved=granted, posts_read=0, x_requests=0)
+                raise self._capped(now)
             self._reserved = granted
         for store, name in self._windows(sub):
             reset = store.take_request(name, now, limit=self._limit, window=WINDOW)
@@ -165,8 +170,7 @@ class ReadBudget:
         self._reserved = 0
 
     def _capped(self, now: datetime) -> XUsageCapped:
-        day = self._store.usage(now.strftime("%Y-%m-%d"))
-        month = self._store.usage(now.strftime("%Y-%m"))
+        day, month = usage_now(self._store, now)
         pause = pause_for(now, day, month, self._budgets) or SyncPause(next_utc_midnight(now), "daily_budget")
         if pause.reason == "monthly_budget":
             return XUsageCapped(pause.until, f"this month's budget of {self._budgets.monthly} post reads is spent")

@@ -15,6 +15,16 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def day_of(now: datetime) -> str:
+    """The UTC day a moment is counted in (`YYYY-MM-DD`): a daily budget's and usage counters' period."""
+    return now.strftime("%Y-%m-%d")
+
+
+def month_of(now: datetime) -> str:
+    """The UTC month a moment is counted in (`YYYY-MM`): a monthly budget's and usage counters' period."""
+    return now.strftime("%Y-%m")
+
+
 def next_utc_midnight(now: datetime) -> datetime:
     """When X's per-UTC-day billing (and our daily budget) starts again."""
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

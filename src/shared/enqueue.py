@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from shared.budget import LIKES_ENDPOINT, pause_of
+from shared.budget import LIKES_ENDPOINT, UsageReader, pause_of, usage_now
 from shared.clock import Clock
-from shared.models import AuthKind, Budgets, RateLimit, Subscriber, SyncPause, Usage
+from shared.models import AuthKind, Budgets, RateLimit, Subscriber, SyncPause
 from shared.sync_queue import SyncQueue, SyncRequest
 from shared.x_api import MIN_PAGE
 
@@ -49,12 +49,10 @@ class DueStore(LeaseStore, Protocol):
     ) -> Iterable[Subscriber]: ...
 
 
-class Limits(Protocol):
+class Limits(UsageReader, Protocol):
     """What the fetcher reads of the app's state: X's pause, the budget's use, the operator token's window."""
 
     def pause(self, now: datetime) -> SyncPause | None: ...
-
-    def usage(self, period: str) -> Usage: ...
 
     def rate_window(self, name: str) -> RateLimit: ...
 
@@ -117,7 +115,7 @@ def enqueue_due(
     """Lease the due subscribers the app's limits allow, most stale first (each lease conditional on nobody
     else having leased it), then enqueue the leased ones."""
     now = clock.now()
-    day, month = limits.usage(now.strftime("%Y-%m-%d")), limits.usage(now.strftime("%Y-%m"))
+    day, month = usage_now(limits, now)
     pause = pause_of(now, day, month, budgets, limits.pause(now))
     if pause is not None:
         report = EnqueueReport(due=0, leased=0, sent=0, failed=0, pause=pause)
@@ -159,14 +157,10 @@ def fair_share(left: int, chosen: Sequence[Subscriber]) -> int | None:
     A caught-up account wants about one small page; a backfill wants as much as X lets it read."""
     if not chosen:
         return None
-    wanted = sum(EXPECTED_POSTS_PER_SYNC if _caught_up(sub) else BACKFILL_POSTS for sub in chosen)
+    wanted = sum(EXPECTED_POSTS_PER_SYNC if sub.caught_up else BACKFILL_POSTS for sub in chosen)
     if left >= wanted:
         return None
     return max(MIN_PAGE, left // len(chosen))
-
-
-def _caught_up(sub: Subscriber) -> bool:
-    return sub.history_complete and sub.walk is None
 
 
 def _empty(window: RateLimit, now: datetime) -> bool:

@@ -311,6 +311,12 @@ class Subscriber:
     last_viewed_at: datetime | None = None
     parked: bool = False
 
+    @property
+    def caught_up(self) -> bool:
+        """Its history is stored and no walk is under way: a sync reads only what is new (the probe applies,
+        and what it finds is new activity, not a backfill's)."""
+        return self.history_complete and self.walk is None
+
     def owned_by(self, x_user_id: str | None) -> bool:
         """Whether this X account owns the subscription (a subscription with no known X user id has no owner)."""
         return x_user_id is not None and self.x_user_id == x_user_id

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.budget import pause_of
+from shared.budget import UsageReader, pause_of, usage_now
 from shared.clock import Clock
 from shared.enqueue import LeaseStore, send_leased
 from shared.errors import BeingDeleted, Forbidden, NotSubscribed
@@ -21,7 +21,6 @@ from shared.models import (
     Subscriber,
     SubscriberStatus,
     SyncPause,
-    Usage,
     Visibility,
     normalize_username,
 )
@@ -62,9 +61,7 @@ class SubscriptionStore(LeaseStore, Protocol):
     def set_visibility(self, key: str, visibility: Visibility) -> Subscriber | None: ...
 
 
-class PauseStore(Protocol):
-    def usage(self, period: str) -> Usage: ...
-
+class PauseStore(UsageReader, Protocol):
     def pause(self, now: datetime) -> SyncPause | None: ...
 
 
@@ -72,8 +69,7 @@ def sync_paused(now: datetime, *, store: PauseStore, budgets: Budgets) -> SyncPa
     """Whether syncing is paused for everyone, and until when: today's or this month's read budget is spent,
     or X answered usage-capped. Three GetItems (the day's and the month's counters, X's pause); when two
     pauses hold, the one that lasts longer."""
-    day, month = store.usage(now.strftime("%Y-%m-%d")), store.usage(now.strftime("%Y-%m"))
-    return pause_of(now, day, month, budgets, store.pause(now))
+    return pause_of(now, *usage_now(store, now), budgets, store.pause(now))
 
 
 def visible(

@@ -175,7 +175,7 @@ def sync_subscriber(
         return SyncOutcome(key, status, detail=f"skipped: {state}", skipped=True)
 
     progress = _Progress()
-    observed = sub.history_complete and sub.walk is None  # its new likes are new activity, not a backfill's
+    observed = sub.caught_up  # its new likes are new activity, not a backfill's
     try:
         ports = replace(ports, x=_x_of(sub, ports))
         if sub.x_user_id is None:
@@ -267,7 +267,7 @@ def probes(sub: Subscriber, policy: SyncPolicy) -> bool:
     And only once the history is stored and no walk is under way: a backfill or a resumed walk must go on
     whatever the count says.
     """
-    return policy.schedule.probe and sub.auth is AuthKind.OAUTH2 and sub.history_complete and sub.walk is None
+    return policy.schedule.probe and sub.auth is AuthKind.OAUTH2 and sub.caught_up
 
 
 def _read(

@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from shared.clock import day_of, month_of
 from shared.models import Budgets, RateLimit, SyncPause, Usage
 from shared.store import windows
 from shared.store.items import APP_PK, COUNTERS, AppItem, Table, counters_to_add, epoch, from_epoch
@@ -24,14 +25,6 @@ from shared.store.items import APP_PK, COUNTERS, AppItem, Table, counters_to_add
 USAGE_KEPT = timedelta(days=90)  # then the table's TTL removes a day's counters
 MONTH_KEPT = timedelta(days=400)
 PAUSE_SK = "PAUSE"
-
-
-def day_of(now: datetime) -> str:
-    return now.strftime("%Y-%m-%d")
-
-
-def month_of(now: datetime) -> str:
-    return now.strftime("%Y-%m")
 
 
 class AppStateStore:

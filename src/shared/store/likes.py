@@ -42,6 +42,22 @@ from shared.store.items import (
 LIKES_PER_TRANSACTION = 49
 
 
+def appended(sub: Subscriber, page: PageRecord, like_count: int, version: int) -> Subscriber:
+    """The profile as a page's append left it, at `like_count` and `version`. Each of the append's
+    transactions was conditional on the count it started from, so this is exactly what is stored: no need to
+    read it back."""
+    return replace(
+        sub,
+        like_count=like_count,
+        walk=page.next_walk,
+        history_complete=page.history_complete,
+        status=page.status,
+        posts_read=sub.posts_read + page.posts_read,
+        x_requests=sub.x_requests + page.x_requests,
+        version=version,
+    )
+
+
 class LikeStore:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -115,18 +131,7 @@ class LikeStore:
             self._transact(sub.key, count, chunk, actions, now, source)
             count += len(chunk)
             version += 1
-        # Each transaction was conditional on the count it started from, so the profile is now exactly this:
-        # no need to read it back.
-        return replace(
-            sub,
-            like_count=count,
-            walk=page.next_walk,
-            history_complete=page.history_complete,
-            status=page.status,
-            posts_read=sub.posts_read + page.posts_read,
-            x_requests=sub.x_requests + page.x_requests,
-            version=version,
-        )
+        return appended(sub, page, count, version)
 
     def _transact(
         self,
