@@ -9,13 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shared.budget import ReadBudget
-from shared.enqueue import enqueue_due
+from shared.clock import day_of
 from shared.models import Budgets, LikesPage, XUser
 from shared.schedule import SchedulePolicy
 from shared.store import Stores
 from shared.sync import SyncPolicy, SyncPorts, sync_subscriber
+from tests.integration.test_fetcher import fetch
 from tests.support.fake_x import FakeX, ManualClock, make_post
-from tests.support.queues import SentQueue
 
 ACCOUNTS = 6
 LIKES = 600  # each: a backfill of six 100-post pages
@@ -52,27 +52,19 @@ def test_a_tight_budget_is_shared_so_that_no_account_starves(store: Stores) -> N
     # When the fetcher runs every hour for three days, and the workers sync whatever it enqueued
     end = clock.now() + timedelta(days=DAYS)
     while clock.now() < end:
-        queue = SentQueue()
-        enqueue_due(
-            store=store.subscribers,
-            queue=queue,
-            clock=clock,
-            lease=timedelta(hours=1),
-            limits=store.app_state,
-            budgets=BUDGETS,
-        )
-        for request in queue.sent:
+        _, sent = fetch(store, clock, BUDGETS)
+        for request in sent:
             budget = ReadBudget(store.app_state, clock, BUDGETS)
             ports = SyncPorts(subscribers=store.subscribers, likes=store.likes, x=x, budget=budget, clock=clock)
             policy = replace(POLICY, max_posts=request.max_posts)
             sync_subscriber(request.subscriber, ports=ports, policy=policy, seconds_left=lambda: 60.0)
             clock.advance(seconds=20)  # syncs take time: each ends after the one before
-        day = clock.now().strftime("%Y-%m-%d")
+        day = day_of(clock.now())
         for key in xs:
             sub = store.subscribers.get_subscriber(key, consistent=True)
             assert sub is not None
             stored_by_day[day][key] = sub.like_count
-        clock.advance(seconds=TICK.total_seconds() - 20 * len(queue.sent))
+        clock.advance(seconds=TICK.total_seconds() - 20 * len(sent))
 
     # Then every account got posts on every day: none waited for another's backfill
     days = sorted(stored_by_day)

@@ -3,7 +3,6 @@ to today's and this month's USAGE# items."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +10,7 @@ from fetcher.app import handler as fetcher_handler
 from local.context import LocalLambdaContext
 from local.provision import StackResources
 from local.xsim import XSim
-from shared.costs import fetcher_write_units, sync_write_units
+from shared.costs import add_counters, fetcher_write_units, sync_write_units
 from shared.models import Usage
 from shared.store import Stores
 from tests.integration.test_pipeline import run_worker
@@ -24,16 +23,8 @@ def counted(store: Stores, since: datetime) -> tuple[Usage, Usage]:
 
     def summed(fmt: str) -> Usage:
         periods = sorted({since.strftime(fmt), datetime.now(UTC).strftime(fmt)})
-        usages = [store.app_state.usage(period) for period in periods]
-        counters: Counter[str] = Counter()
-        for usage in usages:
-            counters.update(usage.counters)
-        return Usage(
-            day=periods[-1],
-            posts_read=sum(u.posts_read for u in usages),
-            x_requests=sum(u.x_requests for u in usages),
-            counters=dict(counters),
-        )
+        counters = add_counters([store.app_state.usage(period).counters for period in periods])
+        return Usage(periods[-1], counters.get("posts_read", 0), counters.get("x_requests", 0), counters)
 
     return summed("%Y-%m-%d"), summed("%Y-%m")
 
