@@ -34,7 +34,7 @@ from shared.models import (
     Visibility,
 )
 from shared.store.items import COUNTERS, counters_to_add, epoch, from_epoch
-from shared.store.likes import LIKES_PER_TRANSACTION, appended
+from shared.store.likes import appended, chunked
 
 
 @dataclass
@@ -563,7 +563,7 @@ class MemoryLikes:
         self, sub: Subscriber, posts: Sequence[Post], page: PageRecord, *, now: datetime, source: str = "api"
     ) -> Subscriber:
         count, version = sub.like_count, sub.version
-        chunks = [posts[i : i + LIKES_PER_TRANSACTION] for i in range(0, len(posts), LIKES_PER_TRANSACTION)] or [[]]
+        chunks = chunked(posts)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             self._transact(sub.key, count, chunk, page, last, now, source)

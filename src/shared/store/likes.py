@@ -42,6 +42,12 @@ from shared.store.items import (
 LIKES_PER_TRANSACTION = 49
 
 
+def chunked(posts: Sequence[Post]) -> list[Sequence[Post]]:
+    """A page's new likes in the transactions that store them, LIKES_PER_TRANSACTION each; one empty one for
+    a page without new likes (it still moves the walk on)."""
+    return [posts[i : i + LIKES_PER_TRANSACTION] for i in range(0, len(posts), LIKES_PER_TRANSACTION)] or [[]]
+
+
 def appended(sub: Subscriber, page: PageRecord, like_count: int, version: int) -> Subscriber:
     """The profile as a page's append left it, at `like_count` and `version`. Each of the append's
     transactions was conditional on the count it started from, so this is exactly what is stored: no need to
@@ -115,7 +121,7 @@ class LikeStore:
         `base` recognises the likes it already stored.
         """
         count, version = sub.like_count, sub.version
-        chunks = [posts[i : i + LIKES_PER_TRANSACTION] for i in range(0, len(posts), LIKES_PER_TRANSACTION)] or [[]]
+        chunks = chunked(posts)
         for index, chunk in enumerate(chunks):
             actions: list[Action] = [ProfileItem.like_count.set(count + len(chunk)), ProfileItem.version.add(1)]
             if index == len(chunks) - 1:
