@@ -20,10 +20,9 @@ def _axe_source() -> str:
 
 
 def audit(page: Any) -> list[str]:
-    """Every violation on the page as it is now, one line each: rule, impact, and the elements it found."""
-    # Two frames first: right after a switch to dark mode, axe's colour-contrast check can still read the light
-    # backgrounds under the dark text, and report a contrast that no one ever sees.
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    """Every violation on the page as it is now, one line each: rule, impact, and the elements it found.
+
+    A page switched to another colour scheme is audited once its colours follow (`Watched.color_scheme`)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
     violations: list[dict[str, Any]] = page.evaluate(

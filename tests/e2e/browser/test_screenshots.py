@@ -77,7 +77,7 @@ def test_a_tour_of_every_state(open_page: Callable[..., Watched], stack: Running
     def shoot(name: str, *, dark: bool = False) -> None:
         label = name + ("-dark" if dark else "")
         seen[label] = watched.page.evaluate(READ_STATE)
-        watched.page.emulate_media(color_scheme="dark" if dark else "light")
+        watched.color_scheme("dark" if dark else "light")
         findings[label] = audit(watched.page)
         shots.extend(screenshot(watched, tmp_path, name, dark=dark))
 

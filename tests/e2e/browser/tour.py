@@ -209,7 +209,7 @@ def what_went_wrong(watched: Watched) -> list[str]:
 def screenshot(watched: Watched, folder: Path, name: str, *, dark: bool = False) -> list[Path]:
     """The page as it is now, at every viewport, into folder/<name>-<desktop|phone>[-dark].png."""
     page = watched.page
-    page.emulate_media(color_scheme="dark" if dark else "light")
+    watched.color_scheme("dark" if dark else "light")
     paths = []
     for label, viewport in VIEWPORTS.items():
         page.set_viewport_size(viewport)
@@ -217,7 +217,7 @@ def screenshot(watched: Watched, folder: Path, name: str, *, dark: bool = False)
         path = folder / f"{name}-{label}{'-dark' if dark else ''}.png"
         page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
         paths.append(path)
-    page.emulate_media(color_scheme="light")
+    watched.color_scheme("light")
     page.set_viewport_size(VIEWPORTS["desktop"])
     return paths
 

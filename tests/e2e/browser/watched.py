@@ -25,6 +25,20 @@ PAGE_OPTIONS: dict[str, Any] = {
 EXPECTED_API_ANSWER = re.compile(r"Failed to load resource: the server responded with a status of (404|409)")
 EXPECTED_SIGNED_OUT = re.compile(r"Failed to load resource: the server responded with a status of 401")
 
+# True once the page's colours follow the scheme asked for. Right after Playwright switches the colour scheme,
+# Chromium can answer getComputedStyle with the new backgrounds but the old text colours for some frames (under
+# load, 56 of 60 reads at once and 13 of 60 two frames later): axe then measures dark text on a dark card that
+# no one ever sees. The root's text colour is checked against a fresh element's background in var(--text).
+COLOURS_FOLLOW = """(dark) => {
+    if (matchMedia("(prefers-color-scheme: dark)").matches !== dark) return false;
+    const probe = document.createElement("span");
+    probe.style.backgroundColor = "var(--text)";
+    document.documentElement.append(probe);
+    const text = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return getComputedStyle(document.documentElement).color === text;
+}"""
+
 
 @dataclass
 class Watched:
@@ -58,6 +72,11 @@ class Watched:
 
     def wait_for_view(self, view: str, timeout: float = 30_000) -> None:
         self.page.wait_for_selector(f"body[data-view={view}]", timeout=timeout)
+
+    def color_scheme(self, scheme: str) -> None:
+        """Switch the page to `scheme` ("light" or "dark") and wait until its colours follow."""
+        self.page.emulate_media(color_scheme=scheme)
+        self.page.wait_for_function(COLOURS_FOLLOW, arg=scheme == "dark", timeout=10_000)
 
     def card_id(self) -> str:
         post_id: str = self.page.get_attribute("#card-slot article.card", "data-post-id")
