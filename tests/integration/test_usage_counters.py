@@ -3,6 +3,7 @@ to today's and this month's USAGE# items."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from fetcher.app import handler as fetcher_handler
 from local.context import LocalLambdaContext
 from local.provision import StackResources
 from local.xsim import XSim
+from shared.clock import day_of, month_of
 from shared.costs import add_counters, fetcher_write_units, sync_write_units
 from shared.models import Usage
 from shared.store import Stores
@@ -21,12 +23,12 @@ def counted(store: Stores, since: datetime) -> tuple[Usage, Usage]:
     """The days' and the months' counters since `since`, summed: a run across midnight UTC (or the end of a
     month) counts in two periods, each of which is the period of the moment it was counted in."""
 
-    def summed(fmt: str) -> Usage:
-        periods = sorted({since.strftime(fmt), datetime.now(UTC).strftime(fmt)})
+    def summed(period_of: Callable[[datetime], str]) -> Usage:
+        periods = sorted({period_of(since), period_of(datetime.now(UTC))})
         counters = add_counters([store.app_state.usage(period).counters for period in periods])
         return Usage(periods[-1], counters.get("posts_read", 0), counters.get("x_requests", 0), counters)
 
-    return summed("%Y-%m-%d"), summed("%Y-%m")
+    return summed(day_of), summed(month_of)
 
 
 def test_a_fetcher_run_counts_itself_its_messages_and_its_writes(

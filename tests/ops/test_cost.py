@@ -51,8 +51,10 @@ def test_cost_prices_this_months_counters_and_forecasts_the_month(cli: Cli, stor
     assert data["aws"]["lines"]["dynamodb_writes"] == pytest.approx(5_000 * 0.625 / 1e6, rel=1e-4)
     assert data["aws"]["lines"]["sqs_requests"] == pytest.approx(40 * 3 * 0.40 / 1e6, rel=1e-4)
     # ... and the forecast carries the month to date over the whole month at the same daily rate
-    # (by the days elapsed as the CLI counted them: the test's own clock read differs by the seconds between)
+    # (by the days elapsed as the CLI counted them, between the test's clock reads before and after the call)
     assert data["forecast_days"] == month_to_date(now).forecast_days
+    elapsed = (month_to_date(now).days_elapsed, month_to_date(datetime.now(UTC)).days_elapsed)
+    assert elapsed[0] - 1e-4 <= data["days_elapsed"] <= elapsed[1] + 1e-4
     assert data["forecast"]["x"] == pytest.approx(3.02 / data["days_elapsed"] * data["forecast_days"], rel=1e-2)
     # ... beside the budgets the stack was deployed with (template.yaml's defaults here)
     assert data["budgets"]["daily"] == {"budget": 2000, "used": 600, "percent": 30.0}
